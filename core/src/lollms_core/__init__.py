@@ -1,0 +1,142 @@
+"""lollms-core: binding contracts for six modalities, plugin discovery and the LollmsClient facade.
+
+Importing this package builds the binding registry from installed plugins (entry-point
+group ``lollms.bindings``). It imports nothing heavy: engines and HTTP clients load when
+a binding is created.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .bindings import (
+    LollmsBinding,
+    LollmsLLMBinding,
+    LollmsLLMBindingManager,
+    LollmsSTTBinding,
+    LollmsSTTBindingManager,
+    LollmsTTIBinding,
+    LollmsTTIBindingManager,
+    LollmsTTMBinding,
+    LollmsTTMBindingManager,
+    LollmsTTSBinding,
+    LollmsTTSBindingManager,
+    LollmsTTVBinding,
+    LollmsTTVBindingManager,
+)
+from .errors import (
+    AuthenticationError,
+    BackendConnectionError,
+    BackendError,
+    BackendTimeoutError,
+    BindingLoadError,
+    BindingNotFoundError,
+    CallbackError,
+    ConfigError,
+    GenerationCancelled,
+    LollmsError,
+    ManifestError,
+    ModalityNotConfiguredError,
+    NotFoundError,
+    NotSupportedError,
+    RateLimitError,
+    ServerError,
+)
+from .hookspecs import hookimpl
+from .manifest import CORE_API_VERSION, Manifest, Parameter
+from .registry import BindingSpec, Registry
+from .types import (
+    ELF_COMPLETION_FORMAT,
+    ELF_GENERATION_FORMAT,
+    MSG_OPERATION_TYPE,
+    MSG_TYPE,
+    ChatRequest,
+    Chunk,
+    GenerationEvent,
+    GenerationOptions,
+    GenerationResult,
+    Modality,
+)
+
+if TYPE_CHECKING:
+    from .client import LollmsClient
+    from .discussion import LollmsDiscussion
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CORE_API_VERSION",
+    "ELF_COMPLETION_FORMAT",
+    "ELF_GENERATION_FORMAT",
+    "MSG_OPERATION_TYPE",
+    "MSG_TYPE",
+    "AuthenticationError",
+    "BackendConnectionError",
+    "BackendError",
+    "BackendTimeoutError",
+    "BindingLoadError",
+    "BindingNotFoundError",
+    "BindingSpec",
+    "CallbackError",
+    "ChatRequest",
+    "Chunk",
+    "ConfigError",
+    "GenerationCancelled",
+    "GenerationEvent",
+    "GenerationOptions",
+    "GenerationResult",
+    "LollmsBinding",
+    "LollmsClient",
+    "LollmsDiscussion",
+    "LollmsError",
+    "LollmsLLMBinding",
+    "LollmsLLMBindingManager",
+    "LollmsSTTBinding",
+    "LollmsSTTBindingManager",
+    "LollmsTTIBinding",
+    "LollmsTTIBindingManager",
+    "LollmsTTMBinding",
+    "LollmsTTMBindingManager",
+    "LollmsTTSBinding",
+    "LollmsTTSBindingManager",
+    "LollmsTTVBinding",
+    "LollmsTTVBindingManager",
+    "Manifest",
+    "ManifestError",
+    "Modality",
+    "ModalityNotConfiguredError",
+    "NotFoundError",
+    "NotSupportedError",
+    "Parameter",
+    "RateLimitError",
+    "Registry",
+    "ServerError",
+    "__version__",
+    "get_registry",
+    "hookimpl",
+]
+
+_LAZY = {"LollmsClient": "client", "LollmsDiscussion": "discussion"}
+
+
+def __getattr__(name: str) -> Any:
+    # The client and discussion load on first use: most importers only need the contracts.
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'lollms_core' has no attribute {name!r}")
+
+
+def get_registry() -> Registry:
+    """The registry of installed bindings (built when ``lollms_core`` was imported)."""
+    from ._state import default_registry
+
+    return default_registry()
+
+
+# Discovery happens here, at import, as the contract promises; hookimpl is defined above,
+# so plugins importing ``from lollms_core import hookimpl`` during discovery find it.
+get_registry()

@@ -1,0 +1,103 @@
+"""Binding managers: seed 002's per-modality managers, as views over the one registry."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any, ClassVar
+
+from ..errors import BindingLoadError, LollmsError
+from ..registry import Registry
+from ..types import Modality
+from .base import LollmsBinding
+
+__all__ = [
+    "BindingManager",
+    "LollmsLLMBindingManager",
+    "LollmsSTTBindingManager",
+    "LollmsTTIBindingManager",
+    "LollmsTTMBindingManager",
+    "LollmsTTSBindingManager",
+    "LollmsTTVBindingManager",
+]
+
+
+class BindingManager:
+    """Lists and creates the bindings of one modality.
+
+    :param bindings_dir: accepted for compatibility with lollms_client and ignored:
+        bindings come from installed packages (entry points), not from folders.
+    :param registry: the registry to read (default: the one built at import).
+    """
+
+    modality: ClassVar[Modality]
+
+    def __init__(self, bindings_dir: str | None = None, *, registry: Registry | None = None) -> None:
+        if bindings_dir is not None:
+            warnings.warn(
+                "bindings_dir is ignored: lollms finds bindings through installed packages "
+                "(entry-point group 'lollms.bindings')",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+        if registry is None:
+            from .._state import default_registry
+
+            registry = default_registry()
+        self.registry = registry
+
+    def get_available_bindings(self) -> list[str]:
+        """Names of the working bindings of this modality."""
+        return self.registry.available(self.modality)
+
+    def create_binding(self, binding_name: str, **config: Any) -> LollmsBinding:
+        """Build a binding; its config is validated against its manifest first.
+
+        :raises BindingNotFoundError: listing the installed bindings of this modality.
+        :raises ConfigError: a config value is wrong (named, with what is allowed).
+        :raises BindingLoadError: the class failed to import or its constructor failed.
+        """
+        cls = self.registry.get(self.modality, binding_name).load_class()
+        try:
+            return cls(**config)
+        except LollmsError:
+            raise
+        except Exception as exc:
+            raise BindingLoadError(
+                f"{self.modality.value} binding '{binding_name}' failed to start: {type(exc).__name__}: {exc}"
+            ) from exc
+
+
+class LollmsLLMBindingManager(BindingManager):
+    """Manager of text-generation bindings."""
+
+    modality = Modality.LLM
+
+
+class LollmsTTIBindingManager(BindingManager):
+    """Manager of text-to-image bindings."""
+
+    modality = Modality.TTI
+
+
+class LollmsSTTBindingManager(BindingManager):
+    """Manager of speech-to-text bindings."""
+
+    modality = Modality.STT
+
+
+class LollmsTTSBindingManager(BindingManager):
+    """Manager of text-to-speech bindings."""
+
+    modality = Modality.TTS
+
+
+class LollmsTTVBindingManager(BindingManager):
+    """Manager of text-to-video bindings."""
+
+    modality = Modality.TTV
+
+
+class LollmsTTMBindingManager(BindingManager):
+    """Manager of text-to-music bindings."""
+
+    modality = Modality.TTM

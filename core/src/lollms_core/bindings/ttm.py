@@ -1,0 +1,37 @@
+"""``LollmsTTMBinding``: text-to-music (seed 001 §8)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, ClassVar
+
+from ..types import Modality
+from .base import LollmsBinding
+
+__all__ = ["LollmsTTMBinding"]
+
+
+class LollmsTTMBinding(LollmsBinding):
+    """Base class of music generators. Implement :meth:`_generate_music`."""
+
+    modality: ClassVar[Modality] = Modality.TTM
+
+    def _generate_music(self, prompt: str, params: dict[str, Any]) -> bytes:
+        """Return the encoded music file (WAV unless the manifest says otherwise)."""
+        raise NotImplementedError(f"{type(self).__name__} must implement _generate_music()")
+
+    def generate_music(self, prompt: str, **params: Any) -> bytes:
+        """Generate music from ``prompt``; returns the file's bytes."""
+        return self._invoke("generate_music", self._generate_music, prompt, params=params)
+
+    async def agenerate_music(self, prompt: str, **params: Any) -> bytes:
+        """Async :meth:`generate_music` (runs in a worker thread)."""
+        return await asyncio.to_thread(self.generate_music, prompt, **params)
+
+    def list_models(self) -> list[dict[str, Any]]:
+        """Music models available: dicts with at least ``model_name``."""
+        return []
+
+    def listModels(self) -> list[dict[str, Any]]:
+        """Seed alias of :meth:`list_models`."""
+        return self.list_models()

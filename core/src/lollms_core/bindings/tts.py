@@ -1,0 +1,41 @@
+"""``LollmsTTSBinding``: text-to-speech (seed 001 §6)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, ClassVar
+
+from ..types import Modality
+from .base import LollmsBinding
+
+__all__ = ["LollmsTTSBinding"]
+
+
+class LollmsTTSBinding(LollmsBinding):
+    """Base class of speech synthesisers. Implement :meth:`_generate_audio` and :meth:`list_voices`."""
+
+    modality: ClassVar[Modality] = Modality.TTS
+
+    def _generate_audio(self, text: str, voice: str | None, params: dict[str, Any]) -> bytes:
+        """Return the encoded audio file (WAV unless a ``format`` parameter says otherwise)."""
+        raise NotImplementedError(f"{type(self).__name__} must implement _generate_audio()")
+
+    def generate_audio(self, text: str, voice: str | None = None, **params: Any) -> bytes:
+        """Speak ``text`` with ``voice`` (or the default voice); returns the audio file's bytes."""
+        return self._invoke("generate_audio", self._generate_audio, text, voice, params=params)
+
+    async def agenerate_audio(self, text: str, voice: str | None = None, **params: Any) -> bytes:
+        """Async :meth:`generate_audio` (runs in a worker thread)."""
+        return await asyncio.to_thread(self.generate_audio, text, voice, **params)
+
+    def list_voices(self) -> list[str]:
+        """Voice identifiers accepted by :meth:`generate_audio`."""
+        return []
+
+    def list_models(self) -> list[dict[str, Any]]:
+        """Synthesis models available: dicts with at least ``model_name``."""
+        return []
+
+    def listModels(self) -> list[dict[str, Any]]:
+        """Seed alias of :meth:`list_models`."""
+        return self.list_models()

@@ -1,0 +1,305 @@
+"""``description.yaml``: one pydantic model for both schemas seen in the wild, and config validation.
+
+Seed 001 writes ``input_parameters`` plus ``<method>_parameters``; lollms_client 1.x writes
+``global_input_parameters``, ``model_input_parameters`` and ``commands``. Both become a
+:class:`Manifest`. The manifest is the single source of truth for configuration: a user's
+config is checked and coerced against it before a binding is constructed.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+from collections.abc import Iterator, Mapping
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .errors import ConfigError, ManifestError
+from .types import Modality
+
+__all__ = ["CORE_API_VERSION", "BindingConfig", "Command", "Manifest", "Parameter", "parse_manifest"]
+
+#: The binding contract version this core implements; a manifest's ``core_api`` must match.
+CORE_API_VERSION = 1
+
+ParamType = Literal["str", "int", "float", "bool", "list", "dict"]
+_TYPE_ALIASES = {
+    "string": "str",
+    "text": "str",
+    "integer": "int",
+    "number": "float",
+    "double": "float",
+    "boolean": "bool",
+    "array": "list",
+    "object": "dict",
+    "json": "dict",
+}
+_PY_TYPES: dict[str, tuple[type, ...]] = {
+    "str": (str,),
+    "int": (int,),
+    "float": (int, float),
+    "bool": (bool,),
+    "list": (list, tuple),
+    "dict": (dict,),
+}
+_TRUE = {"true", "1", "yes", "on"}
+_FALSE = {"false", "0", "no", "off"}
+_MASK = "********"
+
+
+class Parameter(BaseModel):
+    """One configurable value: an ``__init__`` setting or a per-call option."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    name: str
+    type: ParamType = "str"
+    description: str = ""
+    default: Any = None
+    options: list[Any] | None = None
+    min: float | None = None
+    max: float | None = None
+    mandatory: bool = False
+    is_secret: bool = False
+    env: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _accept_old_keys(cls, data: Any) -> Any:
+        # Older manifests say ``value`` for the default and ``help`` for the description.
+        if isinstance(data, dict):
+            data = dict(data)
+            if "default" not in data and "value" in data:
+                data["default"] = data["value"]
+            if not data.get("description") and "help" in data:
+                data["description"] = data["help"]
+            t = data.get("type")
+            if isinstance(t, str):
+                data["type"] = _TYPE_ALIASES.get(t.strip().lower(), t.strip().lower())
+        return data
+
+    @model_validator(mode="after")
+    def _default_fits(self) -> Parameter:
+        if self.default is not None and self.default != "":
+            self.coerce(self.default, where="default")
+        return self
+
+    def coerce(self, value: Any, *, where: str = "config") -> Any:
+        """Return ``value`` converted to this parameter's type, or raise :class:`ConfigError`.
+
+        Strings are parsed (``"3"`` → 3, ``"true"`` → True, JSON for lists and dicts) because
+        command lines and environment variables only carry text.
+        """
+        shown = _MASK if self.is_secret else repr(value)
+        if isinstance(value, str) and self.type != "str":
+            value = self._parse_text(value, shown, where)
+        ok = isinstance(value, _PY_TYPES[self.type]) and not (self.type in ("int", "float") and isinstance(value, bool))
+        if not ok and self.type == "int" and isinstance(value, float) and value.is_integer():
+            value, ok = int(value), True
+        if not ok:
+            raise ConfigError(
+                f"{where}: parameter '{self.name}' expects {self.type}, got {shown} ({type(value).__name__})"
+            )
+        if self.type == "float":
+            value = float(value)
+        if self.type == "list":
+            value = list(value)
+        if self.options and value not in self.options:
+            allowed = "<hidden>" if self.is_secret else ", ".join(map(repr, self.options))
+            raise ConfigError(f"{where}: parameter '{self.name}' is {shown}; allowed values: {allowed}")
+        if self.min is not None and value < self.min:
+            raise ConfigError(f"{where}: parameter '{self.name}' is {shown}; it must be >= {self.min:g}")
+        if self.max is not None and value > self.max:
+            raise ConfigError(f"{where}: parameter '{self.name}' is {shown}; it must be <= {self.max:g}")
+        return value
+
+    def _parse_text(self, text: str, shown: str, where: str) -> Any:
+        s = text.strip()
+        try:
+            if self.type == "int":
+                return int(s)
+            if self.type == "float":
+                return float(s)
+            if self.type == "bool":
+                if s.lower() in _TRUE | _FALSE:
+                    return s.lower() in _TRUE
+                raise ValueError(s)
+            if self.type == "list":
+                return json.loads(s) if s.startswith("[") else [p.strip() for p in s.split(",") if p.strip()]
+            return json.loads(s)
+        except ValueError:
+            hint = {"bool": " (true/false)", "list": " (JSON list or a,b,c)", "dict": " (a JSON object)"}
+            raise ConfigError(
+                f"{where}: parameter '{self.name}' expects {self.type}{hint.get(self.type, '')}, got {shown}"
+            ) from None
+
+
+class Command(BaseModel):
+    """A lollms_client 1.x ``commands`` entry: a named extra action with its own parameters."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    name: str
+    description: str = ""
+    parameters: list[Parameter] = Field(default_factory=list)
+    output: Any = None
+
+
+class Manifest(BaseModel):
+    """A binding's validated ``description.yaml`` (both schemas, normalised)."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    name: str
+    modality: Modality
+    title: str = ""
+    author: str = ""
+    version: str = ""
+    description: str = ""
+    class_path: str | None = Field(default=None, alias="class")
+    core_api: int = CORE_API_VERSION
+    parameters: list[Parameter] = Field(default_factory=list)
+    method_parameters: dict[str, list[Parameter]] = Field(default_factory=dict)
+    commands: list[Command] = Field(default_factory=list)
+
+    @field_validator("name")
+    @classmethod
+    def _name_is_simple(cls, v: str) -> str:
+        if not v or not v.replace("_", "").replace("-", "").isalnum():
+            raise ValueError(f"binding name {v!r} must be letters, digits, '_' or '-'")
+        return v
+
+    @model_validator(mode="after")
+    def _no_duplicates(self) -> Manifest:
+        for where, params in [("input_parameters", self.parameters), *self.method_parameters.items()]:
+            seen: set[str] = set()
+            for p in params:
+                if p.name in seen:
+                    raise ValueError(f"parameter '{p.name}' is declared twice in {where}")
+                seen.add(p.name)
+        return self
+
+    def parameter(self, name: str) -> Parameter | None:
+        """The ``__init__`` parameter called ``name``, if declared."""
+        return next((p for p in self.parameters if p.name == name), None)
+
+    def validate_config(self, config: Mapping[str, Any], environ: Mapping[str, str] | None = None) -> BindingConfig:
+        """Check and coerce a user's binding config; fill defaults and ``env`` fallbacks.
+
+        :raises ConfigError: unknown key (with close matches), wrong type, value not allowed,
+            or a mandatory value missing.
+        """
+        env = os.environ if environ is None else environ
+        known = {p.name: p for p in self.parameters}
+        where = f"{self.modality.value} binding '{self.name}'"
+        for key in config:
+            if key not in known:
+                raise ConfigError(_unknown(key, list(known), where))
+        values: dict[str, Any] = {}
+        for p in self.parameters:
+            raw = config.get(p.name)
+            if (raw is None or raw == "") and p.env and env.get(p.env):
+                raw = env[p.env]
+            if raw is None or (raw == "" and p.type != "str"):
+                if p.mandatory and (p.default is None or p.default == ""):
+                    how = f" (or set ${p.env})" if p.env else ""
+                    raise ConfigError(f"{where}: parameter '{p.name}' is mandatory{how}: {p.description}".rstrip(": "))
+                values[p.name] = p.coerce(p.default, where=where) if p.default not in (None, "") else p.default
+            else:
+                values[p.name] = p.coerce(raw, where=where)
+        return BindingConfig(values, frozenset(p.name for p in self.parameters if p.is_secret))
+
+    def validate_call(self, method: str, params: Mapping[str, Any], also_known: tuple[str, ...] = ()) -> dict[str, Any]:
+        """Check per-call options against ``<method>_parameters`` (and ``model_input_parameters``).
+
+        ``also_known`` are names the caller handles itself (sampling options), listed in errors.
+        """
+        declared = {
+            p.name: p for p in (*self.method_parameters.get(method, ()), *self.method_parameters.get("model", ()))
+        }
+        where = f"{self.name}.{method}()"
+        out: dict[str, Any] = {}
+        for key, value in params.items():
+            p = declared.get(key)
+            if p is None:
+                raise ConfigError(_unknown(key, [*also_known, *declared], where, kind="option"))
+            if value is not None:
+                out[key] = p.coerce(value, where=where)
+        for p in declared.values():
+            if p.name not in out and p.default not in (None, ""):
+                out[p.name] = p.default
+        return out
+
+
+class BindingConfig(Mapping[str, Any]):
+    """A binding's validated configuration: read like a dict; secrets masked in every repr."""
+
+    __slots__ = ("_secret", "_values")
+
+    def __init__(self, values: Mapping[str, Any], secret: frozenset[str] = frozenset()) -> None:
+        self._values = dict(values)
+        self._secret = secret
+
+    def __getitem__(self, key: str) -> Any:
+        return self._values[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def masked(self) -> dict[str, Any]:
+        """A plain dict safe to log: secret values replaced by ``********``."""
+        return {k: (_MASK if k in self._secret and v else v) for k, v in self._values.items()}
+
+    def __repr__(self) -> str:
+        return f"BindingConfig({self.masked()!r})"
+
+    __str__ = __repr__
+
+
+def _unknown(key: str, known: list[str], where: str, kind: str = "parameter") -> str:
+    close = difflib.get_close_matches(key, known, n=3, cutoff=0.5)
+    hint = f"; did you mean {' or '.join(map(repr, close))}?" if close else ""
+    listing = ", ".join(sorted(known)) or "none"
+    return f"{where}: unknown {kind} '{key}'{hint} (known: {listing})"
+
+
+_SECTION_KEYS = ("input_parameters", "global_input_parameters")
+
+
+def parse_manifest(data: Any, default_name: str = "") -> Manifest:
+    """Normalise a parsed ``description.yaml`` (either schema) into a :class:`Manifest`.
+
+    :raises ManifestError: with a one-line reason.
+    """
+    if not isinstance(data, dict):
+        raise ManifestError(f"description.yaml must be a mapping, got {type(data).__name__}")
+    d = dict(data)
+    norm: dict[str, Any] = {
+        k: d[k] for k in ("title", "author", "version", "description", "class", "core_api") if k in d
+    }
+    norm["name"] = d.get("name") or d.get("binding_name") or default_name
+    norm["modality"] = d.get("modality") or d.get("binding_type") or "llm"
+    params: list[Any] = []
+    for key in _SECTION_KEYS:
+        params.extend(d.get(key) or [])
+    methods: dict[str, Any] = {}
+    if d.get("model_input_parameters"):
+        methods["model"] = d["model_input_parameters"]
+    for key, value in d.items():
+        if key.endswith("_parameters") and key not in (*_SECTION_KEYS, "model_input_parameters"):
+            methods[key[: -len("_parameters")]] = value or []
+    norm.update(parameters=params, method_parameters=methods, commands=d.get("commands") or [])
+    for k in ("version", "title", "author"):
+        if k in norm and not isinstance(norm[k], str):
+            norm[k] = str(norm[k])
+    try:
+        return Manifest.model_validate(norm)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = ".".join(str(x) for x in err["loc"]) or "manifest"
+        raise ManifestError(f"{loc}: {err['msg']}") from None

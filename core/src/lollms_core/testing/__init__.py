@@ -1,0 +1,27 @@
+"""Test support: the echo bindings and the conformance kit.
+
+This package is imported at discovery (for the built-in echo plugin), so it imports
+nothing heavy; the pytest suites load on first attribute access.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__all__ = [
+    "LLMBindingTests",
+    "STTBindingTests",
+    "TTIBindingTests",
+    "TTMBindingTests",
+    "TTSBindingTests",
+    "TTVBindingTests",
+]
+
+_SUITES = {name: "lollms_core.testing.suites" for name in __all__}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SUITES:
+        return getattr(importlib.import_module(_SUITES[name]), name)
+    raise AttributeError(f"module 'lollms_core.testing' has no attribute {name!r}")
