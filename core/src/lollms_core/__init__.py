@@ -43,9 +43,9 @@ from .errors import (
     ServerError,
 )
 from .hookspecs import hookimpl
-from .manifest import CORE_API_VERSION, Manifest, Parameter
 from .registry import BindingSpec, Registry
 from .types import (
+    CORE_API_VERSION,
     ELF_COMPLETION_FORMAT,
     ELF_GENERATION_FORMAT,
     MSG_OPERATION_TYPE,
@@ -61,6 +61,7 @@ from .types import (
 if TYPE_CHECKING:
     from .client import LollmsClient
     from .discussion import LollmsDiscussion
+    from .manifest import Manifest, Parameter
 
 __version__ = "0.1.0"
 
@@ -116,11 +117,12 @@ __all__ = [
     "hookimpl",
 ]
 
-_LAZY = {"LollmsClient": "client", "LollmsDiscussion": "discussion"}
+_LAZY = {"LollmsClient": "client", "LollmsDiscussion": "discussion", "Manifest": "manifest", "Parameter": "manifest"}
 
 
 def __getattr__(name: str) -> Any:
-    # The client and discussion load on first use: most importers only need the contracts.
+    # These load on first use: most importers only need the contracts, and the manifest
+    # models (pydantic) are only needed when a binding is created or inspected.
     if name in _LAZY:
         import importlib
 

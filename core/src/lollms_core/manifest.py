@@ -17,12 +17,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import ConfigError, ManifestError
-from .types import Modality
+from .types import CORE_API_VERSION, Modality
 
 __all__ = ["CORE_API_VERSION", "BindingConfig", "Command", "Manifest", "Parameter", "parse_manifest"]
-
-#: The binding contract version this core implements; a manifest's ``core_api`` must match.
-CORE_API_VERSION = 1
 
 ParamType = Literal["str", "int", "float", "bool", "list", "dict"]
 _TYPE_ALIASES = {

@@ -2,30 +2,29 @@
 
 pluggy's own ``load_setuptools_entrypoints`` stops at the first broken plugin; here each
 plugin is loaded inside its own ``try`` so one broken package never hides the others.
-Nothing heavy is imported: manifests are read as package data, classes are imported
-when a binding is first created.
+Nothing heavy is imported: manifests are read as package data (and, once validated,
+served from a small cache keyed by distribution, version and file stamp), classes are
+imported when a binding is first created.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 from collections.abc import Iterable, Iterator
 from importlib import metadata, resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from .errors import ManifestError
-from .manifest import CORE_API_VERSION, Manifest, parse_manifest
 from .registry import BindingSpec, Registry
+from .types import CORE_API_VERSION, Modality
 
-__all__ = ["ENTRY_POINT_GROUP", "build_registry", "specs_from_sources"]
+__all__ = ["ENTRY_POINT_GROUP", "ManifestCache", "build_registry", "specs_from_sources"]
 
 #: The pinned entry-point group a plugin distribution declares.
 ENTRY_POINT_GROUP = "lollms.bindings"
-
-_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def _allowed(distribution: str) -> bool:
@@ -41,11 +40,68 @@ def _norm(name: str) -> str:
     return name.strip().lower().replace("_", "-").replace(".", "-")
 
 
-def build_registry(group: str = ENTRY_POINT_GROUP) -> Registry:
+class ManifestCache:
+    """Validated manifests on disk, so ``import lollms_core`` need not load YAML or pydantic.
+
+    Keys hold the distribution, its version and the manifest file's size and mtime: any
+    upgrade or edit misses the cache and is validated again. ``LOLLMS_CACHE_DIR`` moves
+    it, ``LOLLMS_MANIFEST_CACHE=0`` turns it off; an unwritable folder just means no cache.
+    """
+
+    FORMAT = 1
+
+    def __init__(self, path: Path | None = None) -> None:
+        enabled = os.environ.get("LOLLMS_MANIFEST_CACHE", "1") not in ("0", "false", "no")
+        self.path = path if path is not None else (_cache_dir() / "manifests.json" if enabled else None)
+        self.entries: dict[str, Any] = {}
+        self.dirty = False
+        if self.path is not None:
+            try:
+                data = json.loads(self.path.read_text(encoding="utf-8"))
+                if data.get("format") == self.FORMAT and data.get("core_api") == CORE_API_VERSION:
+                    self.entries = data["entries"]
+            except (OSError, ValueError, KeyError, AttributeError):
+                pass
+
+    def get(self, key: str | None) -> dict[str, Any] | None:
+        """The cached normalised manifest for ``key``, if any."""
+        return self.entries.get(key) if key else None
+
+    def put(self, key: str | None, data: dict[str, Any]) -> None:
+        """Remember a validated manifest."""
+        if key and self.entries.get(key) != data:
+            self.entries[key] = data
+            self.dirty = True
+
+    def save(self) -> None:
+        """Write the cache atomically if it changed; failures are ignored (it is only a cache)."""
+        if not (self.dirty and self.path):
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+            payload = {"format": self.FORMAT, "core_api": CORE_API_VERSION, "entries": self.entries}
+            tmp.write_text(json.dumps(payload), encoding="utf-8")
+            tmp.replace(self.path)
+            self.dirty = False
+        except OSError:
+            pass
+
+
+def _cache_dir() -> Path:
+    if os.environ.get("LOLLMS_CACHE_DIR"):
+        return Path(os.environ["LOLLMS_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "lollms"
+
+
+def build_registry(group: str = ENTRY_POINT_GROUP, cache: ManifestCache | None = None) -> Registry:
     """Build a registry from the core's built-in bindings plus every installed plugin."""
     from .testing import echo_plugin
 
+    cache = cache if cache is not None else ManifestCache()
     registry = Registry()
+    registry.manifest_cache = cache
     registry.register_plugin(echo_plugin, "lollms-core", _core_version(), name="lollms-core:echo")
     for ep in metadata.entry_points(group=group):
         dist = ep.dist.name if ep.dist else ep.name
@@ -58,6 +114,7 @@ def build_registry(group: str = ENTRY_POINT_GROUP) -> Registry:
             registry.add_error(ep.name, dist, version, f"import of {ep.value} failed: {type(exc).__name__}: {exc}")
             continue
         registry.register_plugin(module, dist, version, name=f"{dist}:{ep.name}")
+    cache.save()
     return registry
 
 
@@ -68,13 +125,15 @@ def _core_version() -> str:
         return "0+unknown"
 
 
-def specs_from_sources(sources: Iterable[Any], distribution: str, version: str) -> Iterator[BindingSpec]:
+def specs_from_sources(
+    sources: Iterable[Any], distribution: str, version: str, cache: ManifestCache | None = None
+) -> Iterator[BindingSpec]:
     """Turn what ``lollms_register_bindings`` returned into registry entries (errors included)."""
     for source in sources:
         package: str | None = source if isinstance(source, str) else None
         fallback = package.rsplit(".", 1)[-1] if package else str(source)
         try:
-            manifest = _load_manifest(source)
+            data = _manifest_data(source, distribution, version, cache)
         except Exception as exc:
             reason = str(exc) if isinstance(exc, ManifestError) else f"{type(exc).__name__}: {exc}"
             yield BindingSpec(
@@ -87,31 +146,76 @@ def specs_from_sources(sources: Iterable[Any], distribution: str, version: str) 
                 package=package,
             )
             continue
-        if manifest.core_api != CORE_API_VERSION:
+        name, modality = data["name"], Modality(data["modality"])
+        if data.get("core_api", CORE_API_VERSION) != CORE_API_VERSION:
             yield BindingSpec(
-                manifest.name,
-                manifest.modality,
+                name,
+                modality,
                 distribution,
                 version,
                 status="error",
-                error=f"built for lollms core API {manifest.core_api}; this lollms-core implements "
+                error=f"built for lollms core API {data['core_api']}; this lollms-core implements "
                 f"{CORE_API_VERSION} (upgrade or downgrade one of them)",
-                manifest=manifest,
+                manifest_data=data,
                 package=package,
             )
             continue
-        yield BindingSpec(manifest.name, manifest.modality, distribution, version, manifest=manifest, package=package)
+        yield BindingSpec(name, modality, distribution, version, manifest_data=data, package=package)
 
 
-def _load_manifest(source: Any) -> Manifest:
-    if isinstance(source, Manifest):
-        return source
+def _manifest_data(source: Any, distribution: str, version: str, cache: ManifestCache | None) -> dict[str, Any]:
+    """Normalised manifest data for a source: from the cache, else parsed and validated."""
+    from_object = not isinstance(source, (str, Path, dict))
+    if from_object:  # an already validated Manifest object
+        return source.model_dump(by_alias=True, mode="json")  # type: ignore[no-any-return]
+    text: str | None = None
     if isinstance(source, dict):
-        return parse_manifest(source)
+        key = (
+            f"{distribution}|{version}|dict|"
+            + hashlib.sha1(json.dumps(source, sort_keys=True, default=str).encode()).hexdigest()
+        )
+    else:
+        resource = _resource(source)
+        stamp = _stamp(resource)
+        key = f"{distribution}|{version}|{source}|{stamp}" if stamp else None
+        cached = cache.get(key) if cache else None
+        if cached is not None:
+            return cached
+        text = resource.read_text(encoding="utf-8")
+    cached = cache.get(key) if cache else None
+    if cached is not None:
+        return cached
+    from .manifest import parse_manifest
+
+    if text is None:
+        manifest = parse_manifest(source)
+    else:
+        import yaml
+
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        default_name = source.parent.name if isinstance(source, Path) else str(source).rsplit(".", 1)[-1]
+        manifest = parse_manifest(yaml.load(text, Loader=loader), default_name)
+    data = manifest.model_dump(by_alias=True, mode="json")
+    if cache:
+        cache.put(key, data)
+    return data
+
+
+def _resource(source: Any) -> Any:
     if isinstance(source, Path):
-        return parse_manifest(yaml.load(source.read_text(encoding="utf-8"), Loader=_Loader), source.parent.name)
-    if isinstance(source, str):
-        top, *rest = source.split(".")
-        text = resources.files(top).joinpath(*rest, "description.yaml").read_text(encoding="utf-8")
-        return parse_manifest(yaml.load(text, Loader=_Loader), rest[-1] if rest else top)
-    raise ManifestError(f"a binding source must be a package name, Path, dict or Manifest, not {type(source).__name__}")
+        return source
+    if not isinstance(source, str):
+        raise ManifestError(
+            f"a binding source must be a package name, Path, dict or Manifest, not {type(source).__name__}"
+        )
+    top, *rest = source.split(".")
+    return resources.files(top).joinpath(*rest, "description.yaml")
+
+
+def _stamp(resource: Any) -> str | None:
+    """Size and mtime of a manifest file, when it is a real file (zip imports are not cached)."""
+    try:
+        st = os.stat(os.fspath(resource))
+    except (TypeError, OSError):
+        return None
+    return f"{st.st_size}:{st.st_mtime_ns}"

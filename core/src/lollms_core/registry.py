@@ -9,44 +9,89 @@ from __future__ import annotations
 
 import importlib
 import logging
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Optional
 
 import pluggy
 
 from . import hookspecs
 from .errors import BindingLoadError, BindingNotFoundError
-from .manifest import Manifest
 from .types import GenerationEvent, Modality
 
 if TYPE_CHECKING:
     from .bindings.base import LollmsBinding
+    from .manifest import Manifest
 
 __all__ = ["BindingSpec", "Registry"]
 
 log = logging.getLogger("lollms")
 
 
-@dataclass
 class BindingSpec:
-    """One registry entry. ``status`` is ``"ok"`` or ``"error"`` (then ``error`` says why)."""
+    """One registry entry. ``status`` is ``"ok"`` or ``"error"`` (then ``error`` says why).
 
-    name: str
-    modality: Modality | None
-    distribution: str
-    version: str = ""
-    status: Literal["ok", "error"] = "ok"
-    error: str | None = None
-    manifest: Manifest | None = None
-    package: str | None = None
-    registry: Registry | None = field(default=None, repr=False, compare=False)
-    _cls: type[LollmsBinding] | None = field(default=None, repr=False, compare=False)
+    The validated manifest is kept as plain data and turned into a
+    :class:`~lollms_core.manifest.Manifest` on first access, so discovery from the
+    manifest cache imports no pydantic.
+    """
+
+    __slots__ = (
+        "_cls",
+        "_manifest",
+        "distribution",
+        "error",
+        "manifest_data",
+        "modality",
+        "name",
+        "package",
+        "registry",
+        "status",
+        "version",
+    )
+
+    def __init__(
+        self,
+        name: str,
+        modality: Optional[Modality],
+        distribution: str,
+        version: str = "",
+        status: Literal["ok", "error"] = "ok",
+        error: Optional[str] = None,
+        manifest: Optional[Manifest] = None,
+        package: Optional[str] = None,
+        manifest_data: Optional[dict[str, Any]] = None,
+    ) -> None:
+        self.name, self.modality, self.distribution, self.version = name, modality, distribution, version
+        self.status, self.error, self.package = status, error, package
+        self._manifest = manifest
+        #: The normalised manifest as JSON-able data (what the cache stores).
+        self.manifest_data = manifest_data
+        self.registry: Optional[Registry] = None
+        self._cls: Optional[type[LollmsBinding]] = None
+
+    @property
+    def manifest(self) -> Optional[Manifest]:
+        """The validated manifest (built from :attr:`manifest_data` on first use)."""
+        if self._manifest is None and self.manifest_data is not None:
+            from . import manifest as manifest_module  # pydantic: only when a manifest is really needed
+
+            self._manifest = manifest_module.Manifest.model_validate(self.manifest_data)
+        return self._manifest
+
+    @manifest.setter
+    def manifest(self, value: Optional[Manifest]) -> None:
+        self._manifest = value
+
+    def __repr__(self) -> str:
+        mod = self.modality.value if self.modality else "?"
+        tail = f" error={self.error!r}" if self.error else ""
+        return f"<BindingSpec {mod}:{self.name} from {self.distribution} {self.version} {self.status}{tail}>"
 
     @property
     def class_path(self) -> str | None:
         """``module:Class`` from the manifest, or ``package:<BindingName>`` (resolved on load)."""
-        if self.manifest and self.manifest.class_path:
-            return self.manifest.class_path
+        data = self.manifest_data or (self._manifest.model_dump(by_alias=True) if self._manifest else {})
+        if data.get("class"):
+            return str(data["class"])
         return f"{self.package}:<BindingName>" if self.package else None
 
     def load_class(self) -> type[LollmsBinding]:
@@ -176,7 +221,7 @@ class Registry:
                     )
                 )
                 continue
-            added.extend(self.add(s) for s in specs_from_sources(sources, distribution, version))
+            added.extend(self.add(s) for s in specs_from_sources(sources, distribution, version, self.manifest_cache))
         return added
 
     # -- observing ----------------------------------------------------------------------

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Literal, Union
 
 __all__ = [
+    "CORE_API_VERSION",
     "ELF_COMPLETION_FORMAT",
     "ELF_GENERATION_FORMAT",
     "MSG_OPERATION_TYPE",
@@ -27,6 +28,10 @@ __all__ = [
     "Modality",
     "StreamingCallback",
 ]
+
+
+#: The binding contract version this core implements; a manifest's ``core_api`` must match.
+CORE_API_VERSION = 1
 
 
 class MSG_TYPE(IntEnum):

@@ -14,10 +14,10 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from ..errors import BackendError, error_dict
-from ..manifest import BindingConfig, Manifest
 from ..types import Chunk, GenerationEvent, Modality
 
 if TYPE_CHECKING:
+    from ..manifest import BindingConfig, Manifest
     from ..registry import BindingSpec, Registry
 
 __all__ = ["LollmsBinding", "seed_result"]
@@ -57,16 +57,18 @@ class LollmsBinding:
     def _resolve_manifest(cls) -> Manifest:
         if cls.manifest is not None:
             return cls.manifest
-        from .. import registry as _registry_module  # noqa: F401 - ensure loaded
         from .._state import default_registry
 
+        # A class built directly (not through a manager): find its entry by package.
         for spec in default_registry().entries:
-            if spec.status == "ok" and spec.manifest and spec.package and cls.__module__.startswith(spec.package):
-                if spec.manifest.modality == cls.modality:
-                    spec._cls = cls
-                    cls.manifest, cls.spec = spec.manifest, spec
-                    return spec.manifest
-        return Manifest(name=cls.__name__.lower(), modality=cls.modality)
+            ok = spec.status == "ok" and spec.modality == cls.modality and spec.package
+            if ok and spec.manifest is not None and cls.__module__.startswith(str(spec.package)):
+                spec._cls = cls
+                cls.manifest, cls.spec = spec.manifest, spec
+                return spec.manifest
+        from .. import manifest as manifest_module
+
+        return manifest_module.Manifest(name=cls.__name__.lower(), modality=cls.modality)
 
     @property
     def registry(self) -> Registry:
@@ -149,8 +151,10 @@ class LollmsBinding:
         known: dict[str, Any] | None = None,
         returns: type = bytes,
     ) -> T:
-        """Run a media primitive: validate ``params`` against ``<method>_parameters``, emit events,
-        and check the result type (media results must be non-empty ``bytes``).
+        """Run a media primitive: validate ``params``, emit events, check the result.
+
+        ``params`` are checked against ``<method>_parameters``; media results must be
+        non-empty ``bytes``.
         """
         extra = type(self)._resolve_manifest().validate_call(method, params, also_known=tuple(known or ()))
         extra.update({k: v for k, v in (known or {}).items() if v is not None})

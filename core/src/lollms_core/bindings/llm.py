@@ -8,8 +8,6 @@ error rule the same way for every binding.
 
 from __future__ import annotations
 
-import asyncio
-import inspect
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any, ClassVar, Union
 
@@ -48,17 +46,21 @@ class LollmsLLMBinding(LollmsBinding):
     # == the primitive a binding implements ===========================================
 
     def _stream(self, request: ChatRequest) -> Iterator[Chunk]:
-        """Yield the answer as :class:`Chunk` objects. Clean up in ``finally``: the base
-        calls ``close()`` on this generator to stop early, and that must close the upstream.
+        """Yield the answer as :class:`Chunk` objects.
+
+        Clean up in ``finally``: the base calls ``close()`` on this generator to stop
+        early, and that must close the upstream.
         """
         raise NotImplementedError(f"{type(self).__name__} must implement _stream()")
 
     async def _astream(self, request: ChatRequest) -> AsyncIterator[Chunk]:
         """Async form of :meth:`_stream`. The default runs ``_stream`` in a worker thread."""
+        import asyncio
+
         gen = self._stream(request)
         loop = asyncio.get_running_loop()
         done = object()
-        pending: asyncio.Future[Any] | None = None
+        pending: Any = None
         try:
             while True:
                 pending = loop.run_in_executor(None, next, gen, done)
@@ -349,7 +351,7 @@ class LollmsLLMBinding(LollmsBinding):
         verbose: bool = False,
         **gpt_params: Any,
     ) -> str | dict[str, Any]:
-        """Seed 000's ``generate``: ``callback(chunk, MSG_OPERATION_TYPE)``; extra ``gpt_params`` are sampling options."""
+        """Seed 000's ``generate``: ``callback(chunk, MSG_OPERATION_TYPE)``; ``gpt_params`` are sampling options."""
         return self._legacy(prompt, None, n_predict, callback, gpt_params)
 
     @seed_result
@@ -385,6 +387,8 @@ class LollmsLLMBinding(LollmsBinding):
 
 def _adapt_callback(callback: StreamingCallback) -> Callable[[Chunk], bool | None]:
     """Call seed callbacks with the arity they accept: ``(chunk, type)`` or ``(chunk, type, meta)``."""
+    import inspect
+
     try:
         params = inspect.signature(callback).parameters.values()
         positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any, ClassVar, Union
 
@@ -37,6 +36,8 @@ class LollmsSTTBinding(LollmsBinding):
 
     async def atranscribe_audio(self, audio_source: AudioSource, model: str | None = None, **options: Any) -> str:
         """Async :meth:`transcribe_audio` (runs in a worker thread)."""
+        import asyncio
+
         return await asyncio.to_thread(self.transcribe_audio, audio_source, model, **options)
 
     @staticmethod

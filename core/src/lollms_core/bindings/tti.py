@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any, ClassVar
 
 from ..errors import NotSupportedError
@@ -50,10 +49,14 @@ class LollmsTTIBinding(LollmsBinding):
 
     async def agenerate_image(self, prompt: str, **kwargs: Any) -> bytes:
         """Async :meth:`generate_image` (runs in a worker thread)."""
+        import asyncio
+
         return await asyncio.to_thread(self.generate_image, prompt, **kwargs)
 
     async def aedit_image(self, images: ImageInput | list[ImageInput], prompt: str, **kwargs: Any) -> bytes:
         """Async :meth:`edit_image`."""
+        import asyncio
+
         return await asyncio.to_thread(self.edit_image, images, prompt, **kwargs)
 
     def list_models(self) -> list[dict[str, Any]]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any, ClassVar
 
 from ..types import Modality
@@ -26,6 +25,8 @@ class LollmsTTSBinding(LollmsBinding):
 
     async def agenerate_audio(self, text: str, voice: str | None = None, **params: Any) -> bytes:
         """Async :meth:`generate_audio` (runs in a worker thread)."""
+        import asyncio
+
         return await asyncio.to_thread(self.generate_audio, text, voice, **params)
 
     def list_voices(self) -> list[str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any, ClassVar
 
 from ..types import Modality
@@ -26,6 +25,8 @@ class LollmsTTVBinding(LollmsBinding):
 
     async def agenerate_video(self, prompt: str, **params: Any) -> bytes:
         """Async :meth:`generate_video` (runs in a worker thread)."""
+        import asyncio
+
         return await asyncio.to_thread(self.generate_video, prompt, **params)
 
     def list_models(self) -> list[dict[str, Any]]:
