@@ -9,13 +9,14 @@ imported when a binding is first created.
 
 from __future__ import annotations
 
-import hashlib
+import binascii
+import importlib
 import json
 import os
+import sys
 from collections.abc import Iterable, Iterator
-from importlib import metadata, resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 from .errors import ManifestError
 from .registry import BindingSpec, Registry
@@ -73,6 +74,35 @@ class ManifestCache:
             self.entries[key] = data
             self.dirty = True
 
+    def entry_points(self, group: str) -> list[list[str]]:
+        """``[name, value, distribution, version]`` of every entry point in ``group``.
+
+        importlib.metadata costs ~20 ms to import and scan; its answer is reused while no
+        folder on ``sys.path`` has changed.
+        """
+        stamp = _path_stamp()
+        cached = self.entries.get(f"entry-points|{group}")
+        if cached and cached.get("stamp") == stamp:
+            return cached["items"]  # type: ignore[no-any-return]
+        from importlib import metadata
+
+        items = [
+            [ep.name, ep.value, ep.dist.name if ep.dist else ep.name, ep.dist.version if ep.dist else ""]
+            for ep in metadata.entry_points(group=group)
+        ]
+        core = metadata.version("lollms-core") if _installed("lollms-core") else "0+unknown"
+        self.put(f"entry-points|{group}", {"stamp": stamp, "items": items, "core_version": core})
+        return items
+
+    def core_version(self) -> str:
+        """lollms-core's installed version (cached with the entry points)."""
+        for key, value in self.entries.items():
+            if key.startswith("entry-points|") and value.get("stamp") == _path_stamp():
+                return str(value.get("core_version", "0+unknown"))
+        from importlib import metadata
+
+        return metadata.version("lollms-core") if _installed("lollms-core") else "0+unknown"
+
     def save(self) -> None:
         """Write the cache atomically if it changed; failures are ignored (it is only a cache)."""
         if not (self.dirty and self.path):
@@ -88,6 +118,16 @@ class ManifestCache:
             pass
 
 
+def _installed(distribution: str) -> bool:
+    from importlib import metadata
+
+    try:
+        metadata.distribution(distribution)
+    except metadata.PackageNotFoundError:
+        return False
+    return True
+
+
 def _cache_dir() -> Path:
     if os.environ.get("LOLLMS_CACHE_DIR"):
         return Path(os.environ["LOLLMS_CACHE_DIR"])
@@ -95,34 +135,45 @@ def _cache_dir() -> Path:
     return Path(base) / "lollms"
 
 
-def build_registry(group: str = ENTRY_POINT_GROUP, cache: ManifestCache | None = None) -> Registry:
+def build_registry(group: str = ENTRY_POINT_GROUP, cache: Optional[ManifestCache] = None) -> Registry:
     """Build a registry from the core's built-in bindings plus every installed plugin."""
     from .testing import echo_plugin
 
     cache = cache if cache is not None else ManifestCache()
     registry = Registry()
     registry.manifest_cache = cache
-    registry.register_plugin(echo_plugin, "lollms-core", _core_version(), name="lollms-core:echo")
-    for ep in metadata.entry_points(group=group):
-        dist = ep.dist.name if ep.dist else ep.name
-        version = ep.dist.version if ep.dist else ""
+    registry.register_plugin(echo_plugin, "lollms-core", cache.core_version(), name="lollms-core:echo")
+    for name, value, dist, version in cache.entry_points(group):
         if not _allowed(dist):
             continue
         try:
-            module = ep.load()
+            module = _load_entry_point(value)
         except Exception as exc:
-            registry.add_error(ep.name, dist, version, f"import of {ep.value} failed: {type(exc).__name__}: {exc}")
+            registry.add_error(name, dist, version, f"import of {value} failed: {type(exc).__name__}: {exc}")
             continue
-        registry.register_plugin(module, dist, version, name=f"{dist}:{ep.name}")
+        registry.register_plugin(module, dist, version, name=f"{dist}:{name}")
     cache.save()
     return registry
 
 
-def _core_version() -> str:
-    try:
-        return metadata.version("lollms-core")
-    except metadata.PackageNotFoundError:
-        return "0+unknown"
+def _load_entry_point(value: str) -> Any:
+    """What ``EntryPoint.load()`` does, without needing importlib.metadata."""
+    module_name, _, attrs = value.partition(":")
+    obj: Any = importlib.import_module(module_name.strip())
+    for attr in filter(None, attrs.strip().split(".")):
+        obj = getattr(obj, attr)
+    return obj
+
+
+def _path_stamp() -> str:
+    """Modification times of the import path's folders: pip installing or removing anything changes one."""
+    parts = []
+    for entry in sys.path:
+        try:
+            parts.append(f"{entry}@{os.stat(entry or '.').st_mtime_ns}")
+        except OSError:
+            continue
+    return f"{binascii.crc32(chr(0).join(parts).encode()):08x}:{len(parts)}"
 
 
 def specs_from_sources(
@@ -170,10 +221,8 @@ def _manifest_data(source: Any, distribution: str, version: str, cache: Manifest
         return source.model_dump(by_alias=True, mode="json")  # type: ignore[no-any-return]
     text: str | None = None
     if isinstance(source, dict):
-        key = (
-            f"{distribution}|{version}|dict|"
-            + hashlib.sha1(json.dumps(source, sort_keys=True, default=str).encode()).hexdigest()
-        )
+        digest = f"{binascii.crc32(json.dumps(source, sort_keys=True, default=str).encode()):08x}"
+        key = f"{distribution}|{version}|dict|{digest}"
     else:
         resource = _resource(source)
         stamp = _stamp(resource)
@@ -209,6 +258,13 @@ def _resource(source: Any) -> Any:
             f"a binding source must be a package name, Path, dict or Manifest, not {type(source).__name__}"
         )
     top, *rest = source.split(".")
+    file = getattr(sys.modules.get(top), "__file__", None)
+    if file and os.path.isfile(file):
+        # The plugin package is already imported (it is the entry point): importlib.resources
+        # (5 ms to import) is only needed for packages living in zip files.
+        return Path(file).parent.joinpath(*rest, "description.yaml")
+    from importlib import resources
+
     return resources.files(top).joinpath(*rest, "description.yaml")
 
 

@@ -8,7 +8,6 @@ one-line reason, so ``lollms bindings`` can show them while everything else work
 from __future__ import annotations
 
 import importlib
-import logging
 from typing import TYPE_CHECKING, Any, Literal, Optional
 
 import pluggy
@@ -22,8 +21,6 @@ if TYPE_CHECKING:
     from .manifest import Manifest
 
 __all__ = ["BindingSpec", "Registry"]
-
-log = logging.getLogger("lollms")
 
 
 class BindingSpec:
@@ -232,7 +229,9 @@ class Registry:
             try:
                 impl.function(event=event)
             except Exception as exc:
-                log.warning(
+                import logging  # only on this rare path: keeps logging out of import time
+
+                logging.getLogger("lollms").warning(
                     "lollms_on_generation_event in %s raised %s: %s",
                     impl.plugin_name,
                     type(exc).__name__,
