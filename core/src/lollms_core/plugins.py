@@ -220,6 +220,7 @@ def _manifest_data(source: Any, distribution: str, version: str, cache: Manifest
     if from_object:  # an already validated Manifest object
         return source.model_dump(by_alias=True, mode="json")  # type: ignore[no-any-return]
     text: str | None = None
+    key: str | None
     if isinstance(source, dict):
         digest = f"{binascii.crc32(json.dumps(source, sort_keys=True, default=str).encode()):08x}"
         key = f"{distribution}|{version}|dict|{digest}"

@@ -141,6 +141,8 @@ class Registry:
         self.plugin_manager = pluggy.PluginManager("lollms")
         self.plugin_manager.add_hookspecs(hookspecs)
         self._observers: list[Any] | None = None
+        #: Set by :func:`~lollms_core.plugins.build_registry`; ``None`` means no manifest caching.
+        self.manifest_cache: Any = None
 
     # -- lookup -------------------------------------------------------------------------
 
@@ -207,7 +209,8 @@ class Registry:
         added: list[BindingSpec] = []
         for impl in impls:
             try:
-                sources = list(impl.function() or ())
+                returned: Any = impl.function()
+                sources = list(returned or ())
             except Exception as exc:
                 added.append(
                     self.add_error(

@@ -7,7 +7,7 @@ compare equal; ``MSG_OPERATION_TYPE`` is seed 000's older enum, kept for compati
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from enum import Enum, IntEnum
 from pathlib import Path
 from typing import Any, Literal, Union
@@ -144,7 +144,7 @@ class GenerationOptions:
 
     def set_fields(self) -> dict[str, Any]:
         """Return only the options that were given (not ``None``)."""
-        return {k: getattr(self, k) for k in self.__slots__ if getattr(self, k) is not None}  # type: ignore[attr-defined]
+        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not None}
 
 
 @dataclass(slots=True)

@@ -106,7 +106,7 @@ class LollmsBinding:
         if not registry.observers():
             return None
         call_id, t0 = next(_call_ids), time.perf_counter()
-        base = {
+        base: dict[str, Any] = {
             "binding": self.binding_name,
             "modality": self.modality.value,
             "method": method,
@@ -114,13 +114,13 @@ class LollmsBinding:
             "model": self.model_name,
         }
 
-        def emit(kind: str, chunk: Chunk | None = None, result: Any = None, error: BaseException | None = None) -> None:
+        def emit(kind: Any, chunk: Chunk | None = None, result: Any = None, error: BaseException | None = None) -> None:
             registry.emit(
                 GenerationEvent(
                     kind=kind,
                     chunk=chunk,
                     result=result,
-                    error=error,  # type: ignore[arg-type]
+                    error=error,
                     elapsed=time.perf_counter() - t0,
                     **base,
                 )

@@ -8,7 +8,7 @@ error rule the same way for every binding.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator
 from typing import Any, ClassVar, Union
 
 from ..errors import BackendError, CallbackError, GenerationCancelled, NotSupportedError, error_dict
@@ -57,7 +57,7 @@ class LollmsLLMBinding(LollmsBinding):
         """Async form of :meth:`_stream`. The default runs ``_stream`` in a worker thread."""
         import asyncio
 
-        gen = self._stream(request)
+        gen = _closable(self._stream(request))
         loop = asyncio.get_running_loop()
         done = object()
         pending: Any = None
@@ -107,7 +107,7 @@ class LollmsLLMBinding(LollmsBinding):
         if system_prompt:
             messages.insert(0, {"role": "system", "content": system_prompt})
         if images:
-            last_user = next((m for m in reversed(messages) if m.get("role") == "user"), None)
+            last_user: Message | None = next((m for m in reversed(messages) if m.get("role") == "user"), None)
             if last_user is None:
                 messages.append(last_user := {"role": "user", "content": ""})
             last_user["images"] = [*(last_user.get("images") or ()), *images]
@@ -141,10 +141,10 @@ class LollmsLLMBinding(LollmsBinding):
             it.close()
         return result
 
-    def _iterate(self, request: ChatRequest, result: GenerationResult, method: str) -> Iterator[Chunk]:
+    def _iterate(self, request: ChatRequest, result: GenerationResult, method: str) -> Generator[Chunk, None, None]:
         flag, emit = self._start_call(), self._events(method)
         tally = _Tally(flag, result)
-        gen = self._stream(request)
+        gen = _closable(self._stream(request))
         if emit:
             emit("start")
         try:
@@ -232,7 +232,9 @@ class LollmsLLMBinding(LollmsBinding):
             await it.aclose()
         return result
 
-    async def _aiterate(self, request: ChatRequest, result: GenerationResult, method: str) -> AsyncIterator[Chunk]:
+    async def _aiterate(
+        self, request: ChatRequest, result: GenerationResult, method: str
+    ) -> AsyncGenerator[Chunk, None]:
         flag, emit = self._start_call(), self._events(method)
         tally = _Tally(flag, result)
         gen = self._astream(request)
@@ -251,7 +253,9 @@ class LollmsLLMBinding(LollmsBinding):
                 emit("error", error=exc)
             raise
         finally:
-            await gen.aclose()  # type: ignore[attr-defined]
+            aclose = getattr(gen, "aclose", None)
+            if aclose is not None:
+                await aclose()
             self._end_call(flag)
             tally.finish()
         if emit:
@@ -398,6 +402,22 @@ def _adapt_callback(callback: StreamingCallback) -> Callable[[Chunk], bool | Non
     if three:
         return lambda c: callback(c.text, c.type, c.meta or {})
     return lambda c: callback(c.text, c.type)
+
+
+def _closable(it: Iterator[Chunk]) -> Generator[Chunk, None, None]:
+    """The primitive's iterator as a generator, so ``close()`` always exists (and reaches it)."""
+    if isinstance(it, Generator):
+        return it
+
+    def wrap() -> Generator[Chunk, None, None]:
+        try:
+            yield from it
+        finally:
+            close = getattr(it, "close", None)
+            if close is not None:
+                close()
+
+    return wrap()
 
 
 class _Tally:
