@@ -34,6 +34,7 @@ from typing import Any
 import httpx
 import uvicorn
 from gguf_facts import GGUFFacts
+from ollama_scripted import FAULT_MODELS, SCRIPTED_THINKER, fault_stream, ollama_frame, scripted_thinker
 from ollama_wire import (
     NDJSON,
     RecordingNDJSONStream,
@@ -43,16 +44,11 @@ from ollama_wire import (
     llama_sampling,
     ndjson_line,
     normalise_model_name,
-    now_iso,
 )
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
-
-SCRIPTED_THINKER = "scripted-thinker:latest"
-THINKING_FRAMES = ["Counting", " the", " images", " I", " was", " given", "."]
-FAULT_MODELS = {f"fault-{kind}:latest" for kind in ("500", "cut", "malformed", "stream-error")}
 
 
 def free_port() -> int:
@@ -119,9 +115,7 @@ class OllamaTestServer:
         self._engine = xllamacpp.Server(params)
         self._engine_url = f"http://127.0.0.1:{engine_port}"
         _wait_healthy(f"{self._engine_url}/health")
-        config = uvicorn.Config(
-            self.app(), host="127.0.0.1", port=self.port, log_level="critical", lifespan="off"
-        )
+        config = uvicorn.Config(self.app(), host="127.0.0.1", port=self.port, log_level="critical", lifespan="off")
         self._uvicorn = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._uvicorn.run, name="ollama-test-server", daemon=True)
         self._thread.start()
@@ -182,9 +176,7 @@ class OllamaTestServer:
             self._upstream = httpx.AsyncClient(base_url=self._engine_url, timeout=120)
         return self._upstream
 
-    async def _resolve(
-        self, request: Request, need_model: bool = True
-    ) -> tuple[dict[str, Any], str] | Response:
+    async def _resolve(self, request: Request, need_model: bool = True) -> tuple[dict[str, Any], str] | Response:
         body = await self._read(request)
         if isinstance(body, Response):
             return body
@@ -218,7 +210,7 @@ class OllamaTestServer:
         body, name = resolved
         field_name = "message" if kind == "chat" else "response"
         if name in FAULT_MODELS:
-            return _fault_stream(name, kind)
+            return fault_stream(name, kind)
         think = body.get("think")
         if think not in (None, False) and name != SCRIPTED_THINKER:
             return error(400, f'"{name}" does not support thinking')
@@ -228,13 +220,13 @@ class OllamaTestServer:
             if not messages:  # documented: empty messages loads (or, keep_alive 0, unloads) the model
                 self._touch(name, body.get("keep_alive"))
                 reason = "unload" if name not in self.loaded_until else "load"
-                return JSONResponse(_frame(name, kind, "", done=True, done_reason=reason))
+                return JSONResponse(ollama_frame(name, kind, "", done=True, done_reason=reason))
         else:
             images = list(body.get("images") or [])
             if not body.get("prompt"):
                 self._touch(name, body.get("keep_alive"))
                 reason = "unload" if name not in self.loaded_until else "load"
-                return JSONResponse(_frame(name, kind, "", done=True, done_reason=reason))
+                return JSONResponse(ollama_frame(name, kind, "", done=True, done_reason=reason))
         try:
             decoded = [base64.b64decode(img, validate=True) for img in images]
         except (binascii.Error, TypeError, ValueError):
@@ -243,7 +235,7 @@ class OllamaTestServer:
             return error(400, f"model '{name}' does not support image input")
         self._touch(name, body.get("keep_alive"))
         if name == SCRIPTED_THINKER:
-            source = _scripted_thinker(name, kind, bool(think), decoded)
+            source = scripted_thinker(name, kind, bool(think), decoded)
         else:
             try:
                 payload = llama_sampling(body.get("options"), body.get("format"))
@@ -316,8 +308,8 @@ class OllamaTestServer:
                     finish = choice.get("finish_reason") or finish
                     text = (choice.get("delta") or {}).get("content") or choice.get("text") or ""
                     if text:
-                        yield _frame(name, kind, text)
-        done = _frame(name, kind, "", done=True, done_reason="length" if finish == "length" else "stop")
+                        yield ollama_frame(name, kind, text)
+        done = ollama_frame(name, kind, "", done=True, done_reason="length" if finish == "length" else "stop")
         done.update(final_stats(started, usage, timings))
         yield done
 
@@ -377,9 +369,7 @@ class OllamaTestServer:
             if until is not None and until <= now:
                 del self.loaded_until[name]
                 continue
-            expires = _dt.datetime.now(_dt.timezone.utc) + _dt.timedelta(
-                days=3650 if until is None else until - now
-            )
+            expires = _dt.datetime.now(_dt.timezone.utc) + _dt.timedelta(days=3650 if until is None else until - now)
             summary = self._summary(name)
             summary.update(expires_at=expires.isoformat(), size_vram=0, context_length=self.n_ctx)
             models.append(summary)
@@ -434,61 +424,9 @@ class OllamaTestServer:
                 }
             )
             await asyncio.sleep(0)
-        yield ndjson_line(
-            {"status": f"pulling {digest[7:19]}", "digest": digest, "total": total, "completed": total}
-        )
+        yield ndjson_line({"status": f"pulling {digest[7:19]}", "digest": digest, "total": total, "completed": total})
         for status in ("verifying sha256 digest", "writing manifest", "success"):
             yield ndjson_line({"status": status})
-
-
-def _frame(name: str, kind: str, text: str, done: bool = False, **extra: Any) -> dict[str, Any]:
-    obj: dict[str, Any] = {"model": name, "created_at": now_iso()}
-    if kind == "chat":
-        obj["message"] = {"role": "assistant", "content": text}
-    else:
-        obj["response"] = text
-    obj["done"] = done
-    obj.update(extra)
-    return obj
-
-
-async def _scripted_thinker(
-    name: str, kind: str, think: bool, images: list[bytes]
-) -> AsyncIterator[dict[str, Any]]:
-    started = time.perf_counter_ns()
-    thinking = THINKING_FRAMES if think else []
-    for piece in thinking:
-        frame = _frame(name, kind, "")
-        (frame["message"] if kind == "chat" else frame)["thinking"] = piece
-        yield frame
-    answer = f"I received {len(images)} image(s) totalling {sum(map(len, images))} bytes."
-    words = answer.split(" ")
-    for i, word in enumerate(words):
-        yield _frame(name, kind, word if i == 0 else " " + word)
-    done = _frame(name, kind, "", done=True, done_reason="stop")
-    done.update(
-        final_stats(started, {"prompt_tokens": 1, "completion_tokens": len(words) + len(thinking)}, {})
-    )
-    yield done
-
-
-def _fault_stream(name: str, kind: str) -> Response:
-    """The scripted broken streams (see the module docstring)."""
-
-    async def frames() -> AsyncIterator[bytes]:
-        for word in ("one", " two", " three"):
-            yield ndjson_line(_frame(name, kind, word))
-        if name == "fault-cut:latest":
-            raise ConnectionAbortedError("test server: stream cut on purpose")  # uvicorn drops the connection
-        if name == "fault-malformed:latest":
-            yield b'{"model": "fault-malformed", "message": {"content": \n'
-        if name == "fault-stream-error:latest":
-            yield ndjson_line({"error": "an error was encountered while running the model"})
-            return
-        yield ndjson_line(_frame(name, kind, " four"))
-        yield ndjson_line(_frame(name, kind, "", done=True, done_reason="stop"))
-
-    return StreamingResponse(frames(), media_type=NDJSON)
 
 
 def _wait_healthy(url: str, timeout: float = 30.0) -> None:
