@@ -18,6 +18,7 @@ _DELAY = {
     "max": 5.0,
     "description": "seconds to wait before each chunk (to test cancellation)",
 }
+_SIZE = {"name": "size", "type": "int", "default": 8, "min": 1, "max": 256, "description": "image side in pixels"}
 _FAIL = {
     "name": "fail_with",
     "type": "str",
@@ -64,8 +65,8 @@ MANIFESTS: list[dict[str, Any]] = [
         "class": "lollms_core.testing.echo:EchoTTIBinding",
         "description": "A solid-colour PNG derived from the prompt.",
         "input_parameters": [_FAIL],
-        "generate_image_parameters": [{"name": "size", "type": "int", "default": 8, "min": 1, "max": 256}],
-        "edit_image_parameters": [{"name": "size", "type": "int", "default": 8, "min": 1, "max": 256}],
+        "generate_image_parameters": [_SIZE],
+        "edit_image_parameters": [_SIZE],
     },
     {
         **_COMMON,
@@ -84,7 +85,9 @@ MANIFESTS: list[dict[str, Any]] = [
         "class": "lollms_core.testing.echo:EchoSTTBinding",
         "description": "Reads back the text the echo TTS binding hid in a WAV; silence gives ''.",
         "input_parameters": [_FAIL],
-        "transcribe_audio_parameters": [{"name": "language", "type": "str", "default": ""}],
+        "transcribe_audio_parameters": [
+            {"name": "language", "type": "str", "default": "", "description": "spoken language (ignored)"}
+        ],
     },
     {
         **_COMMON,

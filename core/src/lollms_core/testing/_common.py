@@ -1,0 +1,180 @@
+"""What every conformance suite shares: manifest, config, secret-masking and model-list checks.
+
+Also the small helpers the suites and plugin tests use: :func:`sniff_format` (file type from
+magic bytes) and :func:`loose_match` (transcripts that differ in case and punctuation).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable
+from typing import Any, ClassVar
+
+import pytest
+
+from ..errors import ConfigError
+from ..types import Modality
+
+__all__ = ["BindingTestsBase", "loose_match", "sniff_format"]
+
+#: A value no real configuration contains; suites look for it in reprs and messages.
+SECRET_MARKER = "sk-lollms-conformance-SECRET-7f3a9c"
+
+# A value of the wrong type for each manifest parameter type (strings are parsed, so the
+# text ones must be unparsable).
+_WRONG_VALUE: dict[str, Any] = {
+    "str": 12345,
+    "int": "not-an-int",
+    "float": "not-a-float",
+    "bool": "maybe",
+    "list": 12345,
+    "dict": 12345,
+}
+
+
+def sniff_format(data: bytes) -> str | None:
+    """The file format of ``data`` from its magic bytes, or ``None`` when unknown.
+
+    Knows png, jpeg, gif, webp, bmp (images), wav, mp3, ogg, flac (audio), mp4, webm (video).
+    """
+    head = bytes(data[:16])
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if head.startswith(b"GIF8"):
+        return "gif"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "webp"
+    if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
+        return "wav"
+    if head.startswith(b"BM"):
+        return "bmp"
+    if head.startswith(b"ID3") or (len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0):
+        return "mp3"
+    if head.startswith(b"OggS"):
+        return "ogg"
+    if head.startswith(b"fLaC"):
+        return "flac"
+    if head[4:8] == b"ftyp":
+        return "mp4"
+    if head.startswith(b"\x1a\x45\xdf\xa3"):
+        return "webm"
+    return None
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9']+", text.lower())
+
+
+def loose_match(got: str, expected: str, min_ratio: float = 0.6) -> bool:
+    """Whether a transcript ``got`` says roughly ``expected``: case, punctuation and a few words may differ.
+
+    Compares the word sequences with :class:`difflib.SequenceMatcher`; ``min_ratio`` is the
+    share of matching words required.
+    """
+    a, b = _words(got), _words(expected)
+    if not b:
+        return not a
+    return difflib.SequenceMatcher(None, a, b).ratio() >= min_ratio
+
+
+def _all_parameters(manifest: Any) -> Iterable[tuple[str, Any]]:
+    for p in manifest.parameters:
+        yield "input_parameters", p
+    for method, params in manifest.method_parameters.items():
+        for p in params:
+            yield f"{method}_parameters", p
+
+
+class BindingTestsBase:
+    """Tests every binding must pass, whatever its modality.
+
+    Subclass a modality suite (not this class) and provide a ``binding`` fixture. Optional
+    fixtures, overridden in the subclass:
+
+    * ``config_for_validation`` — a config the binding accepts (default: the ``binding``'s
+      own config); the config tests add one wrong value to it;
+    * ``failing_binding`` — a binding whose backend fails (a closed port, a server answering
+      500); default ``None`` skips the error tests.
+    """
+
+    #: The modality the suite checks (set by each modality suite).
+    modality: ClassVar[Modality]
+
+    @pytest.fixture
+    def config_for_validation(self, binding: Any) -> dict[str, Any]:
+        """A config the binding class accepts; wrong values are added to it one at a time."""
+        return {k: v for k, v in dict(binding.config).items() if v is not None}
+
+    @pytest.fixture
+    def failing_binding(self) -> Any:
+        """A binding whose backend fails; ``None`` (the default) skips the error tests."""
+        return None
+
+    # -- manifest ---------------------------------------------------------------------------
+
+    def test_manifest_is_valid(self, binding: Any) -> None:
+        """The class carries a validated Manifest of the suite's modality."""
+        from ..manifest import Manifest
+
+        manifest = type(binding)._resolve_manifest()
+        assert isinstance(manifest, Manifest), f"{type(binding).__name__} has no Manifest (got {manifest!r})"
+        assert manifest.modality == self.modality, f"manifest modality {manifest.modality} != {self.modality}"
+        assert binding.modality == self.modality
+        assert manifest.name
+        assert binding.binding_name == manifest.name
+        assert manifest.description.strip(), "the manifest needs a description"
+
+    def test_every_parameter_has_a_description(self, binding: Any) -> None:
+        """Users read parameter descriptions in ``lollms bindings show``; none may be empty."""
+        manifest = type(binding)._resolve_manifest()
+        missing = [f"{where}:{p.name}" for where, p in _all_parameters(manifest) if not p.description.strip()]
+        assert not missing, f"parameters without a description: {', '.join(missing)}"
+
+    def test_secrets_are_masked(self, binding: Any, config_for_validation: dict[str, Any]) -> None:
+        """A secret config value never shows in ``repr(binding)``, ``repr(binding.config)`` or ``str``."""
+        manifest = type(binding)._resolve_manifest()
+        secrets = [p.name for p in manifest.parameters if p.is_secret]
+        if not secrets:
+            pytest.skip("the manifest declares no is_secret parameter")
+        config = {**config_for_validation, **dict.fromkeys(secrets, SECRET_MARKER)}
+        with_secret = type(binding)(**config)
+        try:
+            for name in secrets:
+                assert with_secret.config[name] == SECRET_MARKER, "the binding must read the real secret value"
+            for text in (repr(with_secret), str(with_secret), repr(with_secret.config), str(with_secret.config)):
+                assert SECRET_MARKER not in text, f"secret leaked into {text!r}"
+        finally:
+            with_secret.close()
+
+    # -- configuration ----------------------------------------------------------------------
+
+    def test_unknown_config_key_is_a_config_error(self, binding: Any, config_for_validation: dict[str, Any]) -> None:
+        """An unknown key is refused before anything starts, and the message names it."""
+        bad = {**config_for_validation, "definitely_not_a_parameter": 1}
+        with pytest.raises(ConfigError, match="definitely_not_a_parameter"):
+            type(binding)(**bad)
+
+    def test_wrong_config_type_is_a_config_error(self, binding: Any, config_for_validation: dict[str, Any]) -> None:
+        """A value of the wrong type is refused with a ConfigError naming the parameter."""
+        manifest = type(binding)._resolve_manifest()
+        if not manifest.parameters:
+            pytest.skip("the manifest declares no input_parameters")
+        for p in manifest.parameters:
+            bad = {**config_for_validation, p.name: _WRONG_VALUE[p.type]}
+            with pytest.raises(ConfigError, match=re.escape(p.name)):
+                type(binding)(**bad)
+
+    # -- models -----------------------------------------------------------------------------
+
+    def test_list_models_shape(self, binding: Any) -> None:
+        """``list_models()`` is a list of dicts, each with a string ``model_name``."""
+        models = binding.list_models()
+        assert isinstance(models, list)
+        for m in models:
+            assert isinstance(m, dict), f"list_models() item {m!r} is not a dict"
+            assert isinstance(m.get("model_name"), str), f"{m!r} has no string model_name"
+            assert m["model_name"], f"{m!r} has an empty model_name"
+        assert isinstance(binding.listModels(), list), "listModels() (seed alias) must return a list too"
