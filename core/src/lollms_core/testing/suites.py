@@ -19,11 +19,25 @@ from __future__ import annotations
 
 from ._common import BindingTestsBase, loose_match, sniff_format
 from ._llm_suite import LLMBindingTests, StreamWatch, watch_stream
+from ._media_suites import (
+    STTBindingTests,
+    TTIBindingTests,
+    TTMBindingTests,
+    TTSBindingTests,
+    TTVBindingTests,
+    assert_format,
+)
 
 __all__ = [
     "BindingTestsBase",
     "LLMBindingTests",
+    "STTBindingTests",
     "StreamWatch",
+    "TTIBindingTests",
+    "TTMBindingTests",
+    "TTSBindingTests",
+    "TTVBindingTests",
+    "assert_format",
     "loose_match",
     "sniff_format",
     "watch_stream",
