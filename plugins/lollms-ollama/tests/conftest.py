@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import importlib.util
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -37,3 +38,22 @@ def ollama_server() -> Iterator[OllamaTestServer]:
 def dead_url() -> str:
     """A 127.0.0.1 URL where nothing listens (server down)."""
     return f"http://127.0.0.1:{free_port()}"
+
+
+@pytest.fixture
+def make_binding(ollama_server: OllamaTestServer) -> Iterator[Callable[..., Any]]:
+    """Build ``ollama`` bindings on the test server (closed after the test)."""
+    from lollms_core import LollmsLLMBindingManager
+
+    made: list[Any] = []
+
+    def make(**config: Any) -> Any:
+        config.setdefault("host_address", ollama_server.url)
+        config.setdefault("model_name", ollama_server.model_name)
+        binding = LollmsLLMBindingManager().create_binding("ollama", **config)
+        made.append(binding)
+        return binding
+
+    yield make
+    for binding in made:
+        binding.close()
