@@ -6,9 +6,8 @@ import json
 import os
 from types import SimpleNamespace
 
-import pytest
-
 import lollms_core
+import pytest
 from lollms_core import LollmsDiscussion
 from lollms_core.discussion import MessageNotFoundError
 from lollms_core.errors import BackendError, ConfigError, ModalityNotConfiguredError
@@ -34,11 +33,14 @@ def test_add_message_builds_the_active_branch_with_ids_parents_and_times():
     d = LollmsDiscussion.create_new()
     a = d.add_message(sender="user", content="hi")
     b = d.add_message(sender="assistant", content="hello")
-    assert len(a.id) == 32 and int(a.id, 16) >= 0 and a.id != b.id
+    assert len(a.id) == 32
+    assert int(a.id, 16) >= 0
+    assert a.id != b.id
     assert (a.parent_id, b.parent_id) == (None, a.id)
     assert [m.id for m in d.get_messages()] == [a.id, b.id]
     assert d.active_leaf_id == b.id
-    assert a.created_at.endswith("+00:00") and a.created_at <= b.created_at
+    assert a.created_at.endswith("+00:00")
+    assert a.created_at <= b.created_at
     assert a.tokens is None  # no client: token counts are unknown, not guessed
 
 
@@ -105,9 +107,11 @@ def test_chat_answers_within_the_branch_and_records_generation_facts(client):
     d = LollmsDiscussion.create_new(lollms_client=client, system_prompt="Be brief.")
     chunks = []
     answer = d.chat("tell me <think>plan</think>a story", streaming_callback=lambda c, t, m=None: chunks.append(c))
-    assert answer.role == "assistant" and answer.sender == "assistant"
+    assert answer.role == "assistant"
+    assert answer.sender == "assistant"
     assert answer.content == "tell me a story"  # the echo model answers the last user turn
-    assert answer.metadata["thoughts"] == "plan" and answer.metadata["finish_reason"] == "stop"
+    assert answer.metadata["thoughts"] == "plan"
+    assert answer.metadata["finish_reason"] == "stop"
     assert "".join(chunks) == "plan" + answer.content
     assert [m.role for m in d.get_messages()] == ["user", "assistant"]
     assert d.export("openai_chat")[0] == {"role": "system", "content": "Be brief."}
@@ -116,7 +120,8 @@ def test_chat_answers_within_the_branch_and_records_generation_facts(client):
 def test_chat_accepts_an_llm_binding_directly_and_passes_options(echo):
     d = LollmsDiscussion.create_new(lollms_client=echo)
     answer = d.chat("one two three four five", n_predict=2)
-    assert answer.content == "one two" and answer.metadata["finish_reason"] == "length"
+    assert answer.content == "one two"
+    assert answer.metadata["finish_reason"] == "length"
 
 
 def test_chat_without_a_client_names_what_to_set():
@@ -139,7 +144,8 @@ def test_regenerate_adds_a_sibling_answer_and_keeps_the_old_branch(client):
     first = d.chat("hello there")
     user_id = first.parent_id
     second = d.regenerate(n_predict=1)
-    assert second.parent_id == user_id and second.id != first.id
+    assert second.parent_id == user_id
+    assert second.id != first.id
     assert second.content == "hello"
     assert [m.id for m in d.get_children(user_id)] == [first.id, second.id]
     assert d.get_messages()[-1].id == second.id
@@ -159,12 +165,14 @@ def test_fork_copies_the_branch_with_fresh_ids(client):
     d.chat("q2")
     cut = d.get_messages()[1]
     f = d.fork(cut.id)
-    assert f.id != d.id and f.system_prompt == "sys"
+    assert f.id != d.id
+    assert f.system_prompt == "sys"
     assert [m.content for m in f.get_messages()] == ["q1", "q1"]
     assert not {m.id for m in f.messages} & {m.id for m in d.messages}
     assert f.metadata["forked_from"] == {"discussion_id": d.id, "message_id": cut.id}
     f.chat("only in the fork")
-    assert len(d) == 4 and len(f) == 4
+    assert len(d) == 4
+    assert len(f) == 4
 
 
 def test_lollms_text_export_round_trips_through_split_discussion():
@@ -187,7 +195,8 @@ def test_json_round_trip_is_exact_and_keeps_every_branch(client):
     text = d.export("json")
     again = LollmsDiscussion.from_json(text)
     assert again.export("json") == text
-    assert again.id == d.id and again.active_leaf_id == d.active_leaf_id
+    assert again.id == d.id
+    assert again.active_leaf_id == d.active_leaf_id
     assert [m.to_dict() for m in again.messages] == [m.to_dict() for m in d.messages]
     assert LollmsDiscussion.from_json(json.loads(text)).export("json") == text  # a dict works too
 
@@ -219,7 +228,9 @@ def test_markdown_export_shows_senders_and_the_active_branch_only():
     d.add_message(sender="assistant", content="Paris", parent_id=u.id)
     md = d.export("markdown")
     assert md.startswith("# Trip plan\n")
-    assert "**Alice** (user):\n\nWhere to?" in md and "Paris" in md and "Rome" not in md
+    assert "**Alice** (user):\n\nWhere to?" in md
+    assert "Paris" in md
+    assert "Rome" not in md
     with pytest.raises(ConfigError, match="unknown export format 'pdf'"):
         d.export("pdf")
 
