@@ -138,6 +138,8 @@ def _final_meta(frame: dict[str, Any]) -> dict[str, Any]:
     if eval_ns > 0:
         # Ollama's documented formula: eval_count / eval_duration * 10^9.
         meta["tokens_per_second"] = completion_tokens / eval_ns * 1e9
+        # Also in usage: the base folds usage (not the other meta keys) into GenerationResult.
+        meta["usage"]["tokens_per_second"] = meta["tokens_per_second"]
     return meta
 
 
