@@ -1,0 +1,18 @@
+"""lollms-whisper: local speech-to-text on faster-whisper.
+
+Importing this package is cheap: faster-whisper (CTranslate2, PyAV, onnxruntime) is
+imported only when a ``whisper`` binding is created. :mod:`lollms_whisper.transcript`
+(segments and the SRT/VTT formatters) is pure Python and importable on its own.
+"""
+
+from __future__ import annotations
+
+from lollms_core import hookimpl
+
+__all__ = ["lollms_register_bindings"]
+
+
+@hookimpl
+def lollms_register_bindings() -> list[str]:
+    """The ``whisper`` speech-to-text binding (manifest read without importing the engine)."""
+    return ["lollms_whisper.whisper"]
