@@ -139,18 +139,29 @@ class SQLiteDiscussionStore:
         # Autocommit mode: transactions are opened explicitly, one per operation.
         self._conn = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False, timeout=30)
         self._lock = threading.RLock()
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA foreign_keys=ON")
-        self._migrate()
+        try:
+            self._check_version()
+            # WAL: readers in other processes never block the writer, and a crash keeps every commit.
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
+        except BaseException:
+            self._conn.close()
+            raise
+
+    def _check_version(self) -> int:
+        version: int = self._conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            # Refuse before writing anything: a newer schema must not be half-migrated by old code.
+            raise LollmsError(
+                f"discussion database '{self.path}' has schema version {version}; this lollms-core "
+                f"reads versions up to {SCHEMA_VERSION}: upgrade lollms-core to open it"
+            )
+        return version
 
     def _migrate(self) -> None:
         with self._transaction() as cur:
-            version = cur.execute("PRAGMA user_version").fetchone()[0]
-            if version > SCHEMA_VERSION:
-                raise LollmsError(
-                    f"discussion database '{self.path}' has schema version {version}; this lollms-core "
-                    f"reads versions up to {SCHEMA_VERSION}: upgrade lollms-core to open it"
-                )
+            version = self._check_version()  # again inside the lock: another process may have migrated
             for step in range(version, SCHEMA_VERSION):
                 for statement in _MIGRATIONS[step]:
                     cur.execute(statement)
