@@ -12,7 +12,7 @@ import httpx
 import pytest
 from lollms_core import MSG_TYPE
 from lollms_core.errors import BackendError
-from ollama_scripted import SCRIPTED_THINKER, THINKING_FRAMES
+from ollama_scripted import THINKING_FRAMES
 from ollama_test_server import OllamaTestServer
 
 Make = Callable[..., Any]
