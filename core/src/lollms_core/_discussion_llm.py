@@ -20,6 +20,7 @@ __all__ = ["SUMMARY_PREFIX", "BudgetPlanner", "complete"]
 
 #: How a summary message starts, so the model (and a reader) knows what it is.
 SUMMARY_PREFIX = "Summary of the earlier conversation:\n"
+_MIN_SUMMARY_TOKENS = 8
 _SUMMARY_INSTRUCTION = "Summarise the conversation below in a few sentences. Keep names, facts, numbers and decisions."
 
 
@@ -74,14 +75,18 @@ class BudgetPlanner:
         kept = self._suffix(head, turns, budget)
         if len(kept) == len(turns) or not summarize:
             return [*head, *kept]
-        # Make room for the summary first, then condense everything that no longer fits.
-        reserve = self.summary_max_tokens + int(self.llm.count_tokens(SUMMARY_PREFIX)) + self.overhead
+        # Make room for the summary first (at most a quarter of the budget), then condense
+        # everything that no longer fits into it.
+        summary_tokens = min(self.summary_max_tokens, budget // 4)
+        reserve = summary_tokens + int(self.llm.count_tokens(SUMMARY_PREFIX)) + self.overhead
         try:
+            if summary_tokens < _MIN_SUMMARY_TOKENS:
+                raise ConfigError("no room for a useful summary")
             kept = self._suffix(head, turns, budget - reserve)
         except ConfigError:
             return [*head, *kept]  # no room for a summary: plain trimming still fits
         dropped = turns[: len(turns) - len(kept)]
-        summary = self._summarize(dropped)
+        summary = self._summarize(dropped, summary_tokens)
         if sum(map(self.cost, [*head, summary, *kept])) > budget:
             return [*head, *self._suffix(head, turns, budget)]  # the model ignored n_predict
         return [*head, summary, *kept]
@@ -102,10 +107,10 @@ class BudgetPlanner:
             )
         return turns[start:]
 
-    def _summarize(self, dropped: list[DiscussionMessage]) -> DiscussionMessage:
+    def _summarize(self, dropped: list[DiscussionMessage], max_tokens: int) -> DiscussionMessage:
         transcript = "\n".join(f"{m.sender} ({m.role}): {m.content}" for m in dropped)
         prompt = [{"role": "system", "content": _SUMMARY_INSTRUCTION}, {"role": "user", "content": transcript}]
-        text, _ = complete(self.llm, prompt, None, {"n_predict": self.summary_max_tokens})
+        text, _ = complete(self.llm, prompt, None, {"n_predict": max_tokens})
         return DiscussionMessage(
             id="",
             sender="system",
