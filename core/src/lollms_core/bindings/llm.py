@@ -133,7 +133,11 @@ class LollmsLLMBinding(LollmsBinding):
                 try:
                     go_on = deliver(chunk)
                 except Exception as exc:
-                    raise CallbackError(f"streaming callback raised {type(exc).__name__}: {exc}") from exc
+                    error = CallbackError(f"streaming callback raised {type(exc).__name__}: {exc}")
+                    error.__cause__ = exc
+                    # Raised inside the stream, so it closes upstream and observers see an "error".
+                    it.throw(error)
+                    raise error from exc  # not reached: throw() re-raises it
                 if go_on is False:
                     result.stopped_by = "callback"
                     break
@@ -145,6 +149,7 @@ class LollmsLLMBinding(LollmsBinding):
         flag, emit = self._start_call(), self._events(method)
         tally = _Tally(flag, result)
         gen = _closable(self._stream(request))
+        stopped = False
         if emit:
             emit("start")
         try:
@@ -154,15 +159,21 @@ class LollmsLLMBinding(LollmsBinding):
                         emit("chunk", chunk=chunk)
                     yield chunk
             tally.check_cancel()
+        except GeneratorExit:
+            # The consumer stopped (callback returned False, or it left the stream): a normal end.
+            stopped = True
+            raise
         except BaseException as exc:
             tally.failed(exc)
-            if emit and not isinstance(exc, GeneratorExit):
+            if emit:
                 emit("error", error=exc)
             raise
         finally:
             gen.close()
             self._end_call(flag)
             tally.finish()
+            if emit and stopped:
+                emit("end", result=result)
         if emit:
             emit("end", result=result)
 
@@ -224,7 +235,11 @@ class LollmsLLMBinding(LollmsBinding):
                 try:
                     go_on = deliver(chunk)
                 except Exception as exc:
-                    raise CallbackError(f"streaming callback raised {type(exc).__name__}: {exc}") from exc
+                    error = CallbackError(f"streaming callback raised {type(exc).__name__}: {exc}")
+                    error.__cause__ = exc
+                    # Raised inside the stream, so it closes upstream and observers see an "error".
+                    await it.athrow(error)
+                    raise error from exc  # not reached: athrow() re-raises it
                 if go_on is False:
                     result.stopped_by = "callback"
                     break
@@ -238,6 +253,7 @@ class LollmsLLMBinding(LollmsBinding):
         flag, emit = self._start_call(), self._events(method)
         tally = _Tally(flag, result)
         gen = self._astream(request)
+        stopped = False
         if emit:
             emit("start")
         try:
@@ -247,9 +263,13 @@ class LollmsLLMBinding(LollmsBinding):
                         emit("chunk", chunk=chunk)
                     yield chunk
             tally.check_cancel()
+        except GeneratorExit:
+            # The consumer stopped (callback returned False, or it left the stream): a normal end.
+            stopped = True
+            raise
         except BaseException as exc:
             tally.failed(exc)
-            if emit and not isinstance(exc, GeneratorExit):
+            if emit:
                 emit("error", error=exc)
             raise
         finally:
@@ -258,6 +278,8 @@ class LollmsLLMBinding(LollmsBinding):
                 await aclose()
             self._end_call(flag)
             tally.finish()
+            if emit and stopped:
+                emit("end", result=result)
         if emit:
             emit("end", result=result)
 
