@@ -10,13 +10,14 @@ written by the same LLM.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ._discussion_store import DiscussionMessage
-from .errors import BackendError, ConfigError
-from .types import Message, StreamingCallback
+from ._discussion_formats import to_openai_messages
+from ._discussion_store import DiscussionMessage, DiscussionRecord
+from .errors import BackendError, ConfigError, ModalityNotConfiguredError
+from .types import ImageInput, Message, StreamingCallback
 
-__all__ = ["SUMMARY_PREFIX", "BudgetPlanner", "complete"]
+__all__ = ["SUMMARY_PREFIX", "BudgetPlanner", "DiscussionGeneration", "complete"]
 
 #: How a summary message starts, so the model (and a reader) knows what it is.
 SUMMARY_PREFIX = "Summary of the earlier conversation:\n"
@@ -120,6 +121,124 @@ class BudgetPlanner:
             created_at=dropped[-1].created_at,
             metadata={"summary_of": [m.id for m in dropped]},
         )
+
+
+class DiscussionGeneration:
+    """The LLM-facing half of :class:`~lollms_core.LollmsDiscussion`: budgets, ``chat``, ``regenerate``."""
+
+    #: Tokens a chat template adds around each message (role markers, separators).
+    message_overhead_tokens: int = 4
+    lollms_client: Any
+    _record: DiscussionRecord
+
+    if TYPE_CHECKING:  # provided by LollmsDiscussion
+
+        @property
+        def active_leaf_id(self) -> str | None: ...
+        def get_branch(self, leaf_id: str) -> list[DiscussionMessage]: ...
+        def get_messages(self) -> list[DiscussionMessage]: ...
+        def _with_system_prompt(self, branch: list[DiscussionMessage]) -> list[DiscussionMessage]: ...
+        def add_message(
+            self,
+            sender: str,
+            content: str,
+            *,
+            role: str | None = None,
+            parent_id: str | None = ...,
+            images: list[ImageInput] | None = None,
+            metadata: dict[str, Any] | None = None,
+        ) -> DiscussionMessage: ...
+
+    def _llm(self) -> Any:
+        client = self.lollms_client
+        if client is None:
+            raise ModalityNotConfiguredError(
+                "this discussion has no client: pass lollms_client= to create_new()/load() or set .lollms_client"
+            )
+        llm = getattr(client, "llm", client)
+        if llm is None:
+            raise ModalityNotConfiguredError("the discussion's client has no LLM binding (llm_binding_name=...)")
+        return llm
+
+    def _count(self, text: str) -> int | None:
+        llm = getattr(self.lollms_client, "llm", self.lollms_client)
+        if llm is None or not hasattr(llm, "count_tokens"):
+            return None  # unknown now; budgeting counts it later, once a client is attached
+        try:
+            return int(llm.count_tokens(text))
+        except NotImplementedError:  # NotSupportedError: a binding without a tokenizer
+            return None
+
+    def _planner(self) -> BudgetPlanner:
+        return BudgetPlanner(self._llm(), self.message_overhead_tokens)
+
+    def get_messages_for_budget(
+        self,
+        max_tokens: int | None = None,
+        *,
+        n_predict: int | None = None,
+        ctx_size: int | None = None,
+        summarize: bool = False,
+        leaf_id: str | None = None,
+    ) -> list[DiscussionMessage]:
+        """The active branch (system prompt first) cut to fit the context window.
+
+        The budget is ``max_tokens`` or ``ctx_size - n_predict`` (from the arguments, else the
+        binding's settings). The system prompt and the branch's leading system messages are
+        always kept; then the newest turns that fit, as an unbroken suffix of the branch. With
+        ``summarize=True`` the dropped turns are replaced by a summary written by the LLM.
+        Nothing is deleted from the discussion.
+
+        :raises ConfigError: even the system prompt plus the newest message exceed the budget.
+        """
+        leaf = leaf_id if leaf_id is not None else self.active_leaf_id
+        branch = self.get_branch(leaf) if leaf is not None else []
+        planner = self._planner()
+        budget = planner.budget(max_tokens, n_predict, ctx_size)
+        return planner.fit(self._with_system_prompt(branch), budget, summarize=summarize)
+
+    def chat(
+        self,
+        user_message: str,
+        streaming_callback: StreamingCallback | None = None,
+        *,
+        images: list[ImageInput] | None = None,
+        summarize: bool = False,
+        **kwargs: Any,
+    ) -> DiscussionMessage:
+        """Add ``user_message``, answer it with the client's LLM within the context budget, return the answer.
+
+        ``kwargs`` are generation options (``n_predict``, ``temperature``...) passed to the binding.
+
+        :raises BackendError: the backend failed (the user message stays in the discussion).
+        """
+        self._llm()
+        sender = str(self._record.metadata.get("user_name", "user"))
+        user = self.add_message(sender=sender, role="user", content=user_message, images=images)
+        return self._answer(user.id, streaming_callback, summarize, kwargs)
+
+    def regenerate(
+        self, streaming_callback: StreamingCallback | None = None, *, summarize: bool = False, **kwargs: Any
+    ) -> DiscussionMessage:
+        """Answer the active branch's last user message again, as a new sibling branch (now active).
+
+        :raises ConfigError: the active branch has no user message.
+        """
+        user = next((m for m in reversed(self.get_messages()) if m.role == "user"), None)
+        if user is None:
+            raise ConfigError("nothing to regenerate: the active branch has no user message")
+        return self._answer(user.id, streaming_callback, summarize, kwargs)
+
+    def _answer(
+        self, parent_id: str, callback: StreamingCallback | None, summarize: bool, kwargs: dict[str, Any]
+    ) -> DiscussionMessage:
+        llm = self._llm()
+        context = self.get_messages_for_budget(
+            n_predict=kwargs.get("n_predict"), ctx_size=kwargs.get("ctx_size"), summarize=summarize, leaf_id=parent_id
+        )
+        text, meta = complete(llm, to_openai_messages(context), callback, kwargs)
+        ai_name = str(self._record.metadata.get("ai_name", "assistant"))
+        return self.add_message(sender=ai_name, role="assistant", content=text, parent_id=parent_id, metadata=meta)
 
 
 def complete(

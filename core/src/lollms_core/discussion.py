@@ -17,8 +17,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from ._discussion_formats import ROLES, record_from_json, record_to_json, render, to_openai_messages
-from ._discussion_llm import BudgetPlanner, complete
+from ._discussion_formats import ROLES, record_from_json, record_to_json, render
+from ._discussion_llm import DiscussionGeneration
 from ._discussion_store import (
     DiscussionMessage,
     DiscussionNotFoundError,
@@ -26,9 +26,9 @@ from ._discussion_store import (
     MessageNotFoundError,
     SQLiteDiscussionStore,
 )
-from .errors import ConfigError, ModalityNotConfiguredError
+from .errors import ConfigError
 from .text import split_discussion
-from .types import ImageInput, StreamingCallback
+from .types import ImageInput
 
 __all__ = [
     "DiscussionMessage",
@@ -51,16 +51,13 @@ def _image_text(image: ImageInput) -> str:
     return str(image)
 
 
-class LollmsDiscussion:
+class LollmsDiscussion(DiscussionGeneration):
     """A conversation tree with an active branch, exports, context budgeting and ``chat()``.
 
     Build one with :meth:`create_new`, :meth:`load` or :meth:`from_json`.
     ``lollms_client`` is anything with an ``.llm`` attribute (a :class:`~lollms_core.LollmsClient`)
     or an LLM binding itself; it counts tokens and generates answers.
     """
-
-    #: Tokens a chat template adds around each message (role markers, separators).
-    message_overhead_tokens: int = 4
 
     def __init__(
         self, record: DiscussionRecord, lollms_client: Any = None, store: SQLiteDiscussionStore | None = None
@@ -384,95 +381,3 @@ class LollmsDiscussion:
             created_at=self.created_at, metadata={"system_prompt": True}, tokens=self._count(self.system_prompt),
         )  # fmt: skip
         return [prompt, *branch]
-
-    # == generation =====================================================================
-
-    def _llm(self) -> Any:
-        client = self.lollms_client
-        if client is None:
-            raise ModalityNotConfiguredError(
-                "this discussion has no client: pass lollms_client= to create_new()/load() or set .lollms_client"
-            )
-        llm = getattr(client, "llm", client)
-        if llm is None:
-            raise ModalityNotConfiguredError("the discussion's client has no LLM binding (llm_binding_name=...)")
-        return llm
-
-    def _count(self, text: str) -> int | None:
-        if self.lollms_client is None:
-            return None
-        try:
-            return int(self._llm().count_tokens(text))
-        except (NotImplementedError, AttributeError, ModalityNotConfiguredError):
-            return None
-
-    def _planner(self) -> BudgetPlanner:
-        return BudgetPlanner(self._llm(), self.message_overhead_tokens)
-
-    def get_messages_for_budget(
-        self,
-        max_tokens: int | None = None,
-        *,
-        n_predict: int | None = None,
-        ctx_size: int | None = None,
-        summarize: bool = False,
-        leaf_id: str | None = None,
-    ) -> list[DiscussionMessage]:
-        """The active branch (system prompt first) cut to fit the context window.
-
-        The budget is ``max_tokens`` or ``ctx_size - n_predict`` (from the arguments, else the
-        binding's settings). The system prompt and the branch's leading system messages are
-        always kept; then the newest turns that fit, as an unbroken suffix of the branch. With
-        ``summarize=True`` the dropped turns are replaced by a summary written by the LLM.
-        Nothing is deleted from the discussion.
-
-        :raises ConfigError: even the system prompt plus the newest message exceed the budget.
-        """
-        leaf = leaf_id if leaf_id is not None else self.active_leaf_id
-        branch = self.get_branch(leaf) if leaf is not None else []
-        planner = self._planner()
-        budget = planner.budget(max_tokens, n_predict, ctx_size)
-        return planner.fit(self._with_system_prompt(branch), budget, summarize=summarize)
-
-    def chat(
-        self,
-        user_message: str,
-        streaming_callback: StreamingCallback | None = None,
-        *,
-        images: list[ImageInput] | None = None,
-        summarize: bool = False,
-        **kwargs: Any,
-    ) -> DiscussionMessage:
-        """Add ``user_message``, answer it with the client's LLM within the context budget, return the answer.
-
-        ``kwargs`` are generation options (``n_predict``, ``temperature``...) passed to the binding.
-
-        :raises BackendError: the backend failed (the user message stays in the discussion).
-        """
-        self._llm()
-        sender = str(self._record.metadata.get("user_name", "user"))
-        user = self.add_message(sender=sender, role="user", content=user_message, images=images)
-        return self._answer(user.id, streaming_callback, summarize, kwargs)
-
-    def regenerate(
-        self, streaming_callback: StreamingCallback | None = None, *, summarize: bool = False, **kwargs: Any
-    ) -> DiscussionMessage:
-        """Answer the active branch's last user message again, as a new sibling branch (now active).
-
-        :raises ConfigError: the active branch has no user message.
-        """
-        user = next((m for m in reversed(self.get_messages()) if m.role == "user"), None)
-        if user is None:
-            raise ConfigError("nothing to regenerate: the active branch has no user message")
-        return self._answer(user.id, streaming_callback, summarize, kwargs)
-
-    def _answer(
-        self, parent_id: str, callback: StreamingCallback | None, summarize: bool, kwargs: dict[str, Any]
-    ) -> DiscussionMessage:
-        llm = self._llm()
-        context = self.get_messages_for_budget(
-            n_predict=kwargs.get("n_predict"), ctx_size=kwargs.get("ctx_size"), summarize=summarize, leaf_id=parent_id
-        )
-        text, meta = complete(llm, to_openai_messages(context), callback, kwargs)
-        ai_name = str(self._record.metadata.get("ai_name", "assistant"))
-        return self.add_message(sender=ai_name, role="assistant", content=text, parent_id=parent_id, metadata=meta)
