@@ -117,6 +117,15 @@ def test_chat_answers_within_the_branch_and_records_generation_facts(client):
     assert d.export("openai_chat")[0] == {"role": "system", "content": "Be brief."}
 
 
+def test_the_binding_chat_method_consumes_a_discussion(echo):
+    d = LollmsDiscussion.create_new(system_prompt="sys")
+    d.add_message(sender="user", content="first question")
+    d.add_message(sender="assistant", content="first answer")
+    d.add_message(sender="user", content="second question")
+    assert echo.chat(d) == "second question"
+    assert echo.chat(d.export("openai_chat"), n_predict=1) == "second"
+
+
 def test_chat_accepts_an_llm_binding_directly_and_passes_options(echo):
     d = LollmsDiscussion.create_new(lollms_client=echo)
     answer = d.chat("one two three four five", n_predict=2)

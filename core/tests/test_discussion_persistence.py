@@ -144,6 +144,8 @@ def test_a_database_from_a_newer_lollms_is_refused_untouched(tmp_path):
 
 def test_several_discussions_share_one_file_and_can_be_listed_and_deleted(tmp_path):
     db = tmp_path / "many.sqlite"
+    assert LollmsDiscussion.list_discussions(db) == []
+    assert not db.exists()
     a = LollmsDiscussion.create_new(db_path=db)
     b = LollmsDiscussion.create_new(db_path=db)
     a.add_message(sender="user", content="in a")

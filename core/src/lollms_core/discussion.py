@@ -110,7 +110,9 @@ class LollmsDiscussion(DiscussionGeneration):
 
     @staticmethod
     def list_discussions(db_path: str | Path) -> list[str]:
-        """Ids of the discussions stored in ``db_path``, oldest first."""
+        """Ids of the discussions stored in ``db_path``, oldest first (``[]`` if the file does not exist)."""
+        if not Path(db_path).is_file():
+            return []  # listing must not create the file
         store = SQLiteDiscussionStore(db_path)
         try:
             return store.list_ids()
