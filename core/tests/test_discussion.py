@@ -133,6 +133,20 @@ def test_chat_accepts_an_llm_binding_directly_and_passes_options(echo):
     assert answer.metadata["finish_reason"] == "length"
 
 
+def test_a_callback_that_stops_keeps_the_partial_answer(client):
+    d = LollmsDiscussion.create_new(lollms_client=client)
+    pieces = []
+
+    def stop_after_two(chunk, msg_type, meta=None):
+        pieces.append(chunk)
+        return len(pieces) < 2
+
+    answer = d.chat("one two three four", streaming_callback=stop_after_two)
+    assert answer.content == "one two"
+    assert answer.metadata["stopped_by"] == "callback"
+    assert d.get_messages()[-1] is answer
+
+
 def test_chat_without_a_client_names_what_to_set():
     d = LollmsDiscussion.create_new()
     with pytest.raises(ModalityNotConfiguredError, match="lollms_client="):

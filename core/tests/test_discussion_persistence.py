@@ -181,3 +181,15 @@ def test_loading_a_missing_discussion_or_file_names_what_exists(tmp_path):
         LollmsDiscussion.load(db, "abc")
     with pytest.raises(ConfigError, match="does not exist"):
         LollmsDiscussion.create_new(db_path=tmp_path / "no" / "such" / "dir.sqlite")
+
+
+def test_two_writers_on_one_discussion_both_keep_their_messages(tmp_path):
+    db = tmp_path / "two.sqlite"
+    d = LollmsDiscussion.create_new(db_path=db)
+    root = d.add_message(sender="user", content="root")
+    first, second = LollmsDiscussion.load(db, d.id), LollmsDiscussion.load(db, d.id)
+    from_first = first.add_message(sender="assistant", content="from first")
+    from_second = second.add_message(sender="assistant", content="from second")
+    merged = LollmsDiscussion.load(db, d.id)
+    assert [m.id for m in merged.get_children(root.id)] == [from_first.id, from_second.id]
+    assert merged.active_leaf_id == from_second.id  # the last write wins the active branch

@@ -197,9 +197,13 @@ class SQLiteDiscussionStore:
             for seq, msg in enumerate(record.messages):
                 self._insert_message(cur, record.id, seq, msg)
 
-    def add_message(self, discussion_id: str, seq: int, msg: DiscussionMessage, active_leaf_id: str) -> None:
-        """Insert one message and move the active leaf, atomically."""
+    def add_message(self, discussion_id: str, msg: DiscussionMessage, active_leaf_id: str) -> None:
+        """Append one message and move the active leaf, atomically."""
         with self._transaction() as cur:
+            # Numbered inside the write lock: another process appending to the same file cannot collide.
+            (seq,) = cur.execute(
+                "SELECT COALESCE(MAX(seq) + 1, 0) FROM messages WHERE discussion_id=?", (discussion_id,)
+            ).fetchone()
             self._insert_message(cur, discussion_id, seq, msg)
             cur.execute("UPDATE discussions SET active_leaf_id=? WHERE id=?", (active_leaf_id, discussion_id))
 

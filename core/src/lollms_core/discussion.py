@@ -244,7 +244,7 @@ class LollmsDiscussion(DiscussionGeneration):
             tokens=self._count(content),
         )
         if self._store is not None:
-            self._store.add_message(self.id, len(self._by_id), msg, msg.id)
+            self._store.add_message(self.id, msg, msg.id)
         self._index(msg)
         self._record.active_leaf_id = msg.id
         return msg
