@@ -61,6 +61,15 @@ def test_explicit_role_wins_and_unknown_role_is_refused():
         d.add_message(sender="x", content="y", role="robot")
 
 
+def test_extra_fields_go_to_metadata_and_sender_type_sets_the_role():
+    d = LollmsDiscussion.create_new()
+    msg = d.add_message(sender="bot", content="x", sender_type="assistant", model_name="m1", metadata={"a": 1})
+    assert msg.role == "assistant"
+    assert msg.metadata == {"model_name": "m1", "a": 1}
+    with pytest.raises(TypeError, match="did you mean images="):
+        d.add_message(sender="user", content="x", imgaes=["a.png"])
+
+
 def test_token_counts_come_from_the_clients_binding(client, echo):
     d = LollmsDiscussion.create_new(lollms_client=client)
     msg = d.add_message(sender="user", content="one two three four")

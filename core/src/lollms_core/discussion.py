@@ -10,6 +10,7 @@ and nothing touches the disk; with it, each operation is committed before it ret
 from __future__ import annotations
 
 import base64
+import difflib
 import sqlite3
 import uuid
 from collections.abc import Mapping
@@ -38,6 +39,7 @@ __all__ = [
 ]
 
 _UNSET: Any = object()
+_PARAMETERS = ("sender", "content", "role", "parent_id", "images", "metadata")
 
 
 def _now() -> str:
@@ -215,18 +217,26 @@ class LollmsDiscussion(DiscussionGeneration):
         parent_id: str | None = _UNSET,
         images: list[ImageInput] | None = None,
         metadata: dict[str, Any] | None = None,
+        **fields: Any,
     ) -> DiscussionMessage:
         """Add a message after the active leaf (or after ``parent_id``) and make it the active leaf.
 
         ``role`` defaults from ``sender``: ``"system"`` → system; ``"assistant"``, ``"lollms"``,
         ``"ai"`` or the ``ai_name`` metadata → assistant; anything else (``"user"``, a person's
-        name) → user. ``parent_id=None`` starts a new root.
+        name) → user. lollms_client's ``sender_type`` is read as ``role``. ``parent_id=None``
+        starts a new root. Other keyword ``fields`` (``model_name=``...) are kept in ``metadata``.
 
-        :raises ConfigError: unknown role. :raises MessageNotFoundError: unknown ``parent_id``.
+        :raises ConfigError: unknown role.
+        :raises MessageNotFoundError: unknown ``parent_id``.
+        :raises TypeError: a field name that looks like a misspelt parameter.
         """
         if not isinstance(content, str):
             raise TypeError(f"content must be a str, not {type(content).__name__}")
-        role = role or self._role_of(sender)
+        role = role or fields.pop("sender_type", None) or self._role_of(sender)
+        for name in fields:
+            close = difflib.get_close_matches(name, _PARAMETERS, n=1, cutoff=0.75)
+            if close:
+                raise TypeError(f"add_message() got {name}=; did you mean {close[0]}=?")
         if role not in ROLES:
             raise ConfigError(f"role {role!r} is not one of {', '.join(ROLES)}")
         parent = self.active_leaf_id if parent_id is _UNSET else parent_id
@@ -240,7 +250,7 @@ class LollmsDiscussion(DiscussionGeneration):
             parent_id=parent,
             created_at=_now(),
             images=[_image_text(i) for i in images or ()],
-            metadata=dict(metadata or {}),
+            metadata={**fields, **(metadata or {})},
             tokens=self._count(content),
         )
         if self._store is not None:
