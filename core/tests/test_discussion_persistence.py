@@ -193,3 +193,22 @@ def test_two_writers_on_one_discussion_both_keep_their_messages(tmp_path):
     merged = LollmsDiscussion.load(db, d.id)
     assert [m.id for m in merged.get_children(root.id)] == [from_first.id, from_second.id]
     assert merged.active_leaf_id == from_second.id  # the last write wins the active branch
+
+
+def test_an_older_file_is_migrated_in_place_keeping_its_data(tmp_path, monkeypatch):
+    from lollms_core import _discussion_store as store
+
+    db = tmp_path / "old.sqlite"
+    d = LollmsDiscussion.create_new(db_path=db)
+    d.add_message(sender="user", content="written by schema 1")
+    d.close()
+    # A future release adds a step; opening the version-1 file must run exactly that step.
+    monkeypatch.setattr(store, "_MIGRATIONS", [*store._MIGRATIONS, ["ALTER TABLE messages ADD COLUMN rating INTEGER"]])
+    monkeypatch.setattr(store, "SCHEMA_VERSION", 2)
+    again = LollmsDiscussion.load(db, d.id)
+    assert [m.content for m in again.get_messages()] == ["written by schema 1"]
+    again.add_message(sender="assistant", content="written by schema 2")
+    con = sqlite3.connect(db)
+    assert con.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert "rating" in [row[1] for row in con.execute("PRAGMA table_info(messages)")]
+    con.close()
