@@ -108,7 +108,11 @@ class LollmsDiscussion(DiscussionGeneration):
         if not Path(db_path).is_file():
             raise DiscussionNotFoundError(f"db_path '{db_path}' does not exist; create_new(db_path=...) makes it")
         store = SQLiteDiscussionStore(db_path)
-        return cls(store.load(discussion_id), lollms_client, store)
+        try:
+            return cls(store.load(discussion_id), lollms_client, store)
+        except BaseException:
+            store.close()
+            raise
 
     @staticmethod
     def list_discussions(db_path: str | Path) -> list[str]:
