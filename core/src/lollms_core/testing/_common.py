@@ -7,7 +7,11 @@ magic bytes) and :func:`loose_match` (transcripts that differ in case and punctu
 from __future__ import annotations
 
 import difflib
+import json
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
@@ -102,6 +106,11 @@ class BindingTestsBase:
 
     #: The modality the suite checks (set by each modality suite).
     modality: ClassVar[Modality]
+    #: Top-level modules ``import lollms_core`` must not load, even with this plugin installed.
+    heavy_modules: ClassVar[frozenset[str]] = frozenset(
+        {"httpx", "requests", "aiohttp", "openai", "numpy", "torch", "transformers", "xllamacpp", "llama_cpp"}
+        | {"faster_whisper", "ctranslate2", "onnxruntime", "av"}
+    )
 
     @pytest.fixture
     def config_for_validation(self, binding: Any) -> dict[str, Any]:
@@ -148,6 +157,21 @@ class BindingTestsBase:
                 assert SECRET_MARKER not in text, f"secret leaked into {text!r}"
         finally:
             with_secret.close()
+
+    def test_discovery_imports_neither_the_binding_nor_anything_heavy(self, binding: Any) -> None:
+        """A fresh ``import lollms_core`` (which discovers this plugin) loads no binding module and no engine."""
+        spec = type(binding).spec
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+        if spec is not None and spec.distribution != "lollms-core":
+            env["LOLLMS_LOAD_PLUGINS"] = spec.distribution
+        script = "import json, sys, lollms_core; print(json.dumps(sorted(sys.modules)))"
+        cmd = [sys.executable, "-c", script]
+        run = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120, check=False)
+        assert run.returncode == 0, run.stderr[-2000:]
+        loaded = set(json.loads(run.stdout.strip().splitlines()[-1]))
+        assert type(binding).__module__ not in loaded, f"{type(binding).__module__} was imported at discovery"
+        heavy = sorted(self.heavy_modules & {m.split(".")[0] for m in loaded})
+        assert not heavy, f"import lollms_core loaded {heavy}; import them when the binding is created"
 
     # -- configuration ----------------------------------------------------------------------
 
