@@ -116,8 +116,8 @@ def test_cancel_and_callback_errors_are_error_events(registry: Registry, recorde
 
     with pytest.raises(CallbackError):
         binding.generate_text("a b c", streaming_callback=broken)
-    assert recorder.kinds()[0] == "start"
-    assert recorder.kinds()[-1] in ("end", "error")
+    assert recorder.kinds() == ["start", "chunk", "error"]
+    assert isinstance(recorder.events[-1].error, CallbackError)
 
 
 def test_callback_stop_still_ends_the_call(registry: Registry, recorder: Recorder) -> None:
@@ -132,6 +132,18 @@ def test_async_generation_events(registry: Registry, recorder: Recorder) -> None
     assert asyncio.run(llm(registry).agenerate_text("a b")) == "a b"
     assert recorder.kinds() == ["start", "chunk", "chunk", "end"]
     assert recorder.events[0].method == "agenerate_text"
+    recorder.events.clear()
+    assert asyncio.run(llm(registry).agenerate_text("a b c", streaming_callback=lambda c, t: False)) == "a"
+    assert recorder.kinds() == ["start", "chunk", "end"]
+    recorder.events.clear()
+
+    def broken(chunk: str, msg_type: Any) -> None:
+        raise ValueError("bad callback")
+
+    with pytest.raises(CallbackError):
+        asyncio.run(llm(registry).agenerate_text("a b c", streaming_callback=broken))
+    assert recorder.kinds() == ["start", "chunk", "error"]
+    assert isinstance(recorder.events[-1].error, CallbackError)
 
 
 def test_a_raising_observer_never_breaks_generation(

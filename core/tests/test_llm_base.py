@@ -162,6 +162,18 @@ def test_callback_raising_is_a_callback_error_and_closes_the_stream() -> None:
     assert binding.streams_opened == binding.streams_closed == 1
 
 
+def test_async_callback_raising_is_a_callback_error_and_closes_the_stream() -> None:
+    binding = make()
+
+    def broken(chunk: str, msg_type: MSG_TYPE) -> None:
+        raise KeyError("oops")
+
+    with pytest.raises(CallbackError, match="streaming callback raised KeyError") as caught:
+        asyncio.run(binding.agenerate_text(PROMPT, streaming_callback=broken))
+    assert isinstance(caught.value.__cause__, KeyError)
+    assert binding.streams_opened == binding.streams_closed == 1
+
+
 def test_async_callback_false_closes_the_stream() -> None:
     binding = make()
     result = asyncio.run(binding.arun(binding.build_request(PROMPT), lambda c, t: False))
