@@ -6,6 +6,8 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lollms_core import LollmsLLMBindingManager
 from lollms_core.errors import ConfigError, ManifestError
 from lollms_core.manifest import BindingConfig, Manifest, parse_manifest
@@ -246,3 +248,38 @@ def test_binding_repr_and_config_hide_secrets_from_env_too(monkeypatch: pytest.M
     given = LollmsLLMBindingManager().create_binding("echo", service_key=SECRET + "-given")
     assert SECRET not in repr(given.config)
     assert given.config["service_key"] == SECRET + "-given"
+
+
+# -- properties -------------------------------------------------------------------------------
+
+
+@settings(max_examples=200, deadline=None)
+@given(value=st.integers(min_value=-(10**7), max_value=10**7), as_text=st.booleans())
+def test_int_config_is_accepted_exactly_inside_its_range(value: int, as_text: bool) -> None:
+    given_value: Any = str(value) if as_text else value
+    if 256 <= value <= 131072:
+        assert _manifest().validate_config({"ctx_size": given_value}, environ={})["ctx_size"] == value
+    else:
+        with pytest.raises(ConfigError, match="ctx_size"):
+            _manifest().validate_config({"ctx_size": given_value}, environ={})
+
+
+SECRET_MANIFEST = _manifest(
+    input_parameters=[
+        {"name": "token", "type": "str", "is_secret": True, "options": ["x"], "description": "t"},
+        {"name": "pin", "type": "int", "is_secret": True, "min": 0, "max": 9, "description": "p"},
+        {"name": "blob", "type": "dict", "is_secret": True, "description": "b"},
+    ]
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    secret=st.text(alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", min_size=12),
+    key=st.sampled_from(["token", "pin", "blob"]),
+)
+def test_no_secret_value_ever_reaches_an_error_message(secret: str, key: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        SECRET_MANIFEST.validate_config({key: secret}, environ={})
+    assert secret not in str(caught.value)
+    assert key in str(caught.value)
