@@ -36,6 +36,11 @@ def assert_format(data: Any, expected: str | tuple[str, ...], what: str) -> None
     assert found in wanted, f"{what} returned {found or 'unknown'} data (first bytes {data[:12]!r}); expected {wanted}"
 
 
+def _secret_values(binding: Any) -> list[str]:
+    secret = {p.name for p in type(binding)._resolve_manifest().parameters if p.is_secret}
+    return [str(v) for k, v in dict(binding.config).items() if k in secret and v]
+
+
 class _MediaTests(BindingTestsBase):
     """Shared by the generating media suites: one method, a prompt, bytes of a format out."""
 
@@ -88,6 +93,8 @@ class _MediaTests(BindingTestsBase):
         with pytest.raises(BackendError) as caught:
             self._call(failing_binding, media_prompt, {})
         assert str(caught.value), "the error has no message"
+        for secret in _secret_values(failing_binding):
+            assert secret not in str(caught.value), "a secret leaked into the exception"
         with pytest.raises(BackendError):
             asyncio.run(getattr(failing_binding, self.amethod)(media_prompt))
 
@@ -227,5 +234,7 @@ class STTBindingTests(BindingTestsBase):
         """A failing backend raises a BackendError subclass."""
         if failing_binding is None:
             pytest.skip("no failing_binding fixture")
-        with pytest.raises(BackendError):
+        with pytest.raises(BackendError) as caught:
             failing_binding.transcribe_audio(self._sample(audio_sample))
+        for secret in _secret_values(failing_binding):
+            assert secret not in str(caught.value), "a secret leaked into the exception"
