@@ -115,7 +115,7 @@ class TextMixin:
         messages = self._messages(prompt, system, images)
         try:
             answer = self._complete(messages, **kwargs)
-            blocks = _text.extract_code_blocks(_text.remove_thinking_blocks(answer))
+            blocks = _text.extract_code_blocks(_text.remove_thinking_blocks(answer, strip=False))
             if not blocks:
                 return None
             wanted = [b for b in blocks if language and b["type"] == language.lower()]
@@ -144,7 +144,7 @@ class TextMixin:
         messages = self._messages(prompt, system_prompt or _CODES_SYSTEM, images)
         try:
             answer = self._complete(messages, **kwargs)
-            blocks = _text.extract_code_blocks(_text.remove_thinking_blocks(answer))
+            blocks = _text.extract_code_blocks(_text.remove_thinking_blocks(answer, strip=False))
             if blocks and not blocks[-1]["is_complete"]:
                 self._finish_block(blocks[-1], messages, answer, max_continuations, kwargs)
             return blocks
@@ -167,7 +167,7 @@ class TextMixin:
                 {"role": "assistant", "content": so_far},
                 {"role": "user", "content": _CONTINUE.format(lang=lang)},
             ]
-            more = _text.remove_thinking_blocks(self._complete(ask, **kwargs))
+            more = _text.remove_thinking_blocks(self._complete(ask, **kwargs), strip=False)
             piece, closed = _continuation(more)
             block["content"] = _join(block["content"], piece)
             block["is_complete"] = closed

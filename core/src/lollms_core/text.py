@@ -146,6 +146,10 @@ def extract_thinking_blocks(text: str, tags: tuple[str, ...] = _THINK_TAGS) -> l
     return [m["body"].strip() for m in _think_pattern(tags).finditer(text)]
 
 
-def remove_thinking_blocks(text: str, tags: tuple[str, ...] = _THINK_TAGS) -> str:
-    """``text`` without its ``<think>...</think>`` sections (the answer a user should see), stripped."""
-    return _think_pattern(tags).sub("", text).strip()
+def remove_thinking_blocks(text: str, tags: tuple[str, ...] = _THINK_TAGS, strip: bool = True) -> str:
+    """``text`` without its ``<think>...</think>`` sections (the answer a user should see).
+
+    Surrounding whitespace is stripped unless ``strip=False`` (code continuations need it kept).
+    """
+    out = _think_pattern(tags).sub("", text)
+    return out.strip() if strip else out
