@@ -52,6 +52,7 @@ class LlamaCppBinding(LollmsLLMBinding):
         if not target and cfg.get("model_name"):
             target = str(self._resolve(str(cfg["model_name"]), must_exist=False))
         if not target and not self._models_dir:
+            # The embedded default: `lollms generate` with no binding named runs this model.
             target = os.environ.get("LOLLMS_DEFAULT_MODEL", "")
         if target:
             self._load(Path(target).expanduser())
