@@ -138,7 +138,8 @@ class WhisperBinding(LollmsSTTBinding):
             self.load_model(model)
         engine = self._require_engine()
         samples = self._decode(engine, audio)
-        duration = len(samples) / engine.feature_extractor.sampling_rate
+        rate = engine.feature_extractor.sampling_rate
+        duration = len(samples) / rate
         if not len(samples):
             return Transcription(text="", duration=0.0)
         threshold = params.get("no_speech_threshold", 0.6)
@@ -160,7 +161,7 @@ class WhisperBinding(LollmsSTTBinding):
             for seg in segments_iter:  # the engine decodes lazily: cancel() takes effect between segments
                 if flag.is_set():
                     raise GenerationCancelled(partial_text="".join(s.text for s in segments).strip())
-                if seg.no_speech_prob > threshold:
+                if seg.no_speech_prob > threshold and _is_quiet(samples, seg.start, seg.end, rate):
                     continue  # the " You" whisper invents for silence when the VAD is off
                 segments.append(_segment(seg))
         finally:
@@ -213,6 +214,22 @@ class WhisperBinding(LollmsSTTBinding):
         # starting from the temperature the caller chose.
         steps = [first + 0.2 * i for i in range(6)]
         return [round(t, 2) for t in steps if t <= 1.0 + 1e-9]
+
+
+#: RMS below which a stretch counts as silence (-60 dBFS): speech sits far above, around -20 dBFS.
+QUIET_RMS = 1e-3
+
+
+def _is_quiet(samples: Any, start: float, end: float, rate: int) -> bool:
+    """Whether the audio under a segment is near-silent.
+
+    A high no-speech probability alone is not enough to drop a segment: whisper also gives it
+    to real speech late in a 30 s window. Together with silent samples it is a hallucination.
+    """
+    span = samples[max(0, int(start * rate)) : max(0, int(end * rate))]
+    if not len(span):
+        return True
+    return float((span.astype("float64") ** 2).mean() ** 0.5) < QUIET_RMS
 
 
 def _segment(seg: Any) -> Segment:
