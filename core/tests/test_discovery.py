@@ -183,3 +183,29 @@ print(json.dumps({{
         assert out["answer"] == "QUIET! PLEASE! "
         binding_imported.append(out["binding_imported_before_create"])
     assert binding_imported == [False, False]
+
+
+def test_warm_import_loads_no_pydantic_yaml_or_engines(plugin_site: PluginSite, tmp_path: Path) -> None:
+    """With the manifest cache warm, ``import lollms_core`` (discovering a plugin) stays light."""
+    dist, package = plugin_site.add("light", good_files(f"light{plugin_site.tag}"))
+    watched = ["pydantic", "yaml", "asyncio", "httpx", "tiktoken", "lollms_core.manifest", f"{package}.llm"]
+    script = f"""
+import json, sys, lollms_core
+names = [e.name for e in lollms_core.get_registry().entries if e.status == "ok"]
+print(json.dumps({{"ok": names, "loaded": [m for m in {watched!r} if m in sys.modules]}}))
+"""
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(plugin_site.root), *sys.path]),
+        "LOLLMS_LOAD_PLUGINS": dist,
+        "LOLLMS_CACHE_DIR": str(tmp_path / "warm-cache"),
+        "LOLLMS_MANIFEST_CACHE": "1",
+    }
+    runs = []
+    for _ in range(2):  # cold (fills the cache), then warm
+        run = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=False)
+        assert run.returncode == 0, run.stderr
+        runs.append(json.loads(run.stdout))
+    assert f"light{plugin_site.tag}" in runs[1]["ok"]
+    assert f"{package}.llm" not in runs[0]["loaded"]
+    assert runs[1]["loaded"] == []
