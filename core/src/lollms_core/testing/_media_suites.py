@@ -210,7 +210,9 @@ class STTBindingTests(BindingTestsBase):
         """A file path and the file's bytes are the same input."""
         sample = self._sample(audio_sample)
         data = sample if isinstance(sample, bytes) else Path(sample).read_bytes()
-        path = tmp_path / "sample.audio"
+        # Keep a real extension: some APIs pick the decoder from the file name.
+        suffix = Path(sample).suffix if not isinstance(sample, bytes) else f".{sniff_format(data) or 'wav'}"
+        path = tmp_path / f"sample{suffix}"
         path.write_bytes(data)
         assert binding.transcribe_audio(data) == binding.transcribe_audio(str(path))
 
