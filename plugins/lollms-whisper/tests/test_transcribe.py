@@ -182,3 +182,28 @@ def test_events_report_the_transcription(whisper: Any, piper_wav: Path) -> None:
     assert kinds[-1] == "end", kinds
     assert seen[-1].result == PIPER_TEXT
     assert seen[-1].binding == "whisper"
+
+
+def test_speech_after_long_silence_survives_without_vad(whisper: Any, piper_wav: Path, clips: Path) -> None:
+    # Whisper gives real speech late in a 30 s window a high no-speech probability too: the
+    # guard must only drop segments over silent audio.
+    from audio import concat_wavs
+
+    pause = make_silence_wav(clips / "pause-22k.wav", 20.0, rate=22050)
+    late = concat_wavs([pause, piper_wav], clips / "late.wav", gap_seconds=0.0)
+    result = whisper.transcribe_segments(late, vad_filter=False)
+    assert loose_match(result.text, PIPER_TEXT, min_ratio=1.0), result.text
+    assert result.segments[-1].end > 19.0
+
+
+def test_quiet_detection() -> None:
+    import numpy as np
+    from lollms_whisper.whisper import _is_quiet
+
+    rate = 16000
+    audio = np.zeros(rate * 3, dtype=np.float32)
+    audio[rate : 2 * rate] = 0.1 * np.sin(np.arange(rate) / 10.0)  # a loud middle second
+    assert _is_quiet(audio, 0.0, 1.0, rate)
+    assert not _is_quiet(audio, 0.5, 1.5, rate)
+    assert _is_quiet(audio, 2.0, 2.9, rate)
+    assert _is_quiet(audio, 5.0, 6.0, rate)  # past the end: nothing there
