@@ -92,7 +92,7 @@ def test_broken_plugins_are_error_entries_and_the_good_one_works(
         registry = build_registry()
         expected_reason = {
             "import": "boom at import",
-            "manifest": "bad description.yaml for llm: parameters.0.type: Input should be 'str', 'int'",
+            "manifest": "bad description.yaml for llm: parameter 'volume' type: Input should be 'str', 'int'",
             "hook": "lollms_register_bindings raised ValueError: hook exploded",
             "duplicate": "duplicate llm binding 'echo': already provided by lollms-core",
             "api": "built for lollms core API 2",

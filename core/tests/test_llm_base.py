@@ -81,7 +81,6 @@ def test_split_discussion_into_messages() -> None:
     assert make().generate_text(text, split=True) == "bye"
 
 
-@pytest.mark.xfail(strict=True, reason="text.split_discussion does not split other !@>name: markers as documented")
 def test_split_discussion_keeps_other_markers_as_user_turns() -> None:
     assert make().split_discussion("!@>user: hi\n!@>lollms: hello") == [
         {"role": "user", "content": "hi"},

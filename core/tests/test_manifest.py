@@ -97,9 +97,6 @@ def test_unknown_type_is_a_manifest_error() -> None:
         _manifest(input_parameters=[{"name": "x", "type": "complex"}])
 
 
-@pytest.mark.xfail(
-    strict=True, reason="manifest.parse_manifest reports 'parameters.0.type' without the parameter name or the value"
-)
 def test_unknown_type_error_names_the_parameter_and_the_value() -> None:
     with pytest.raises(ManifestError) as caught:
         _manifest(input_parameters=[{"name": "volume", "type": "complex"}])

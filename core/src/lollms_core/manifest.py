@@ -298,5 +298,14 @@ def parse_manifest(data: Any, default_name: str = "") -> Manifest:
         return Manifest.model_validate(norm)
     except ValidationError as exc:
         err = exc.errors()[0]
-        loc = ".".join(str(x) for x in err["loc"]) or "manifest"
-        raise ManifestError(f"{loc}: {err['msg']}") from None
+        loc = list(err["loc"])
+        where = ".".join(str(x) for x in loc) or "manifest"
+        # Name the parameter, not its index: "parameters.0.type" -> "parameter 'volume' type".
+        if len(loc) >= 2 and loc[0] in ("parameters", "method_parameters"):
+            seq = norm["parameters"] if loc[0] == "parameters" else norm["method_parameters"].get(loc[1], [])
+            idx = loc[1] if loc[0] == "parameters" else (loc[2] if len(loc) > 2 else None)
+            if isinstance(idx, int) and idx < len(seq) and isinstance(seq[idx], dict) and seq[idx].get("name"):
+                field = ".".join(str(x) for x in loc[2 if loc[0] == "parameters" else 3 :])
+                where = f"parameter '{seq[idx]['name']}'" + (f" {field}" if field else "")
+        bad = f" (got {err['input']!r})" if err.get("type") in ("literal_error", "enum") else ""
+        raise ManifestError(f"{where}: {err['msg']}{bad}") from None

@@ -216,9 +216,13 @@ def specs_from_sources(
 
 def _manifest_data(source: Any, distribution: str, version: str, cache: ManifestCache | None) -> dict[str, Any]:
     """Normalised manifest data for a source: from the cache, else parsed and validated."""
-    from_object = not isinstance(source, (str, Path, dict))
-    if from_object:  # an already validated Manifest object
-        return source.model_dump(by_alias=True, mode="json")  # type: ignore[no-any-return]
+    if not isinstance(source, (str, Path, dict)):
+        from .manifest import Manifest
+
+        if not isinstance(source, Manifest):
+            kind = type(source).__name__
+            raise ManifestError(f"a binding source must be a package name, Path, dict or Manifest, not {kind}")
+        return source.model_dump(by_alias=True, mode="json")
     text: str | None = None
     key: str | None
     if isinstance(source, dict):

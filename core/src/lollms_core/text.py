@@ -31,14 +31,18 @@ def split_discussion(
     kept as user turns whose content starts with ``name:`` so nothing is lost.
     """
     roles = {system_keyword: "system", user_keyword: "user", ai_keyword: "assistant"}
-    pattern = re.compile("(" + "|".join(re.escape(k) for k in roles) + ")")
+    # The three keywords, then any other "!@>name:" marker (a personality, a tool...).
+    pattern = re.compile("(" + "|".join(re.escape(k) for k in roles) + r"|!@>[^\n:]{1,64}:)")
     pieces = pattern.split(lollms_prompt_string)
     messages: list[dict[str, Any]] = []
     head = pieces[0].strip()
     if head:
         messages.append({"role": "system", "content": head})
     for marker, content in zip(pieces[1::2], pieces[2::2], strict=False):
-        messages.append({"role": roles[marker], "content": content.strip()})
+        if marker in roles:
+            messages.append({"role": roles[marker], "content": content.strip()})
+        else:
+            messages.append({"role": "user", "content": f"{marker[3:]} {content.strip()}".strip()})
     return messages
 
 
