@@ -207,3 +207,27 @@ def test_quiet_detection() -> None:
     assert not _is_quiet(audio, 0.5, 1.5, rate)
     assert _is_quiet(audio, 2.0, 2.9, rate)
     assert _is_quiet(audio, 5.0, 6.0, rate)  # past the end: nothing there
+
+
+def test_cancel_stops_a_transcription(whisper: Any, long_wav: Path) -> None:
+    import threading
+
+    from lollms_core.errors import GenerationCancelled
+
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["text"] = whisper.transcribe_audio(long_wav, vad_filter=False)
+        except GenerationCancelled as exc:
+            outcome["cancelled"] = exc
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    # cancel() only reaches calls in progress: keep asking until the worker is done. The
+    # first segment needs a whole decoded window, so a request always lands before it.
+    while worker.is_alive():
+        whisper.cancel()
+        worker.join(0.02)
+    assert "cancelled" in outcome, f"transcription finished uncancelled: {outcome.get('text')!r}"
+    assert whisper.transcribe_audio(long_wav)  # the binding still works afterwards
