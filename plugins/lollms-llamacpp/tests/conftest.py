@@ -30,7 +30,7 @@ def shared_binding(gguf_path: Path) -> Iterator[Any]:
     from lollms_core import LollmsLLMBindingManager
 
     binding = LollmsLLMBindingManager().create_binding(
-        "llamacpp", model_path=str(gguf_path), n_threads=2, show_progress=False
+        "llamacpp", model_path=str(gguf_path), n_threads=1, show_progress=False
     )
     try:
         yield binding
@@ -47,7 +47,7 @@ def make_binding() -> Iterator[Any]:
 
     def make(**config: Any) -> Any:
         config.setdefault("show_progress", False)
-        config.setdefault("n_threads", 2)
+        config.setdefault("n_threads", 1)
         binding = LollmsLLMBindingManager().create_binding("llamacpp", **config)
         made.append(binding)
         return binding
