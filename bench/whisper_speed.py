@@ -134,6 +134,16 @@ def main() -> int:
         print(f"                       = {totals['raw_med'] / totals['ours_med']:.3f}x on medians")
         rtf_raw, rtf_ours = totals["raw"] / audio, totals["ours"] / audio
         print(f"real-time factor: raw {rtf_raw:.3f}, lollms {rtf_ours:.3f} (lower is faster)")
+        # The fixed cost per call, where the engine does least: silence (VAD only, no decoding).
+        silence = clips["silence-3s.wav"]
+        per_call: dict[str, list[float]] = {"raw": [], "ours": []}
+        for rep in range(40):
+            for side, fn in sides if rep % 2 == 0 else sides[::-1]:
+                t0 = time.perf_counter()
+                fn(silence)
+                per_call[side].append(time.perf_counter() - t0)
+        extra_ms = (statistics.median(per_call["ours"]) - statistics.median(per_call["raw"])) * 1e3
+        print(f"per-call overhead on {silence.name} (40 calls each, medians): {extra_ms:+.2f} ms")
     binding.close()
     return 0
 

@@ -149,3 +149,60 @@ def _no_ambient_openai_key(monkeypatch: pytest.MonkeyPatch) -> None:
     """A developer's real OPENAI_API_KEY must never reach a test server or change a test's outcome."""
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+def _factory(modality: str):  # type: ignore[no-untyped-def]
+    """A fixture body building `openai` bindings of one modality, closed after the test."""
+    import lollms_core
+
+    manager_cls = getattr(lollms_core, f"Lollms{modality}BindingManager")
+
+    def fixture_body() -> Iterator[object]:
+        made: list[object] = []
+
+        def make(**config: object) -> object:
+            binding = manager_cls().create_binding("openai", **config)
+            made.append(binding)
+            return binding
+
+        yield make
+        for binding in made:
+            binding.close()  # type: ignore[attr-defined]
+
+    return fixture_body
+
+
+@pytest.fixture
+def make_llm(llama_base_url: str) -> Iterator[object]:
+    """make_llm(**config) -> `openai` LLM binding; defaults to the llama.cpp server and its model."""
+    base = _factory("LLM")()
+    make = next(base)
+
+    def with_defaults(**config: object) -> object:
+        config.setdefault("host_address", llama_base_url)
+        config.setdefault("model_name", LLAMA_ALIAS)
+        return make(**config)
+
+    yield with_defaults
+    next(base, None)
+
+
+@pytest.fixture
+def make_binding() -> Iterator[object]:
+    """make_binding(modality, **config) -> any `openai` binding (no server defaults)."""
+    bodies: list[Iterator[object]] = []
+
+    def make(modality: str, **config: object) -> object:
+        body = _factory(modality)()
+        bodies.append(body)
+        return next(body)(**config)  # type: ignore[operator]
+
+    yield make
+    for body in bodies:
+        next(body, None)
+
+
+@pytest.fixture(scope="session")
+def dead_url() -> str:
+    """A 127.0.0.1 base URL where nothing listens."""
+    return f"http://127.0.0.1:{free_port()}/v1"

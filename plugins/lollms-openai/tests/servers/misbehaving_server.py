@@ -82,15 +82,22 @@ def _completion(text: str, reasoning: str | None = None) -> JSONResponse:
     })
 
 
-def _stream(pieces: list[dict[str, Any]], body: dict[str, Any]) -> StreamingResponse:
+def _stream(pieces: list[dict[str, Any]], body: dict[str, Any], state: dict[str, Any]) -> StreamingResponse:
     async def events() -> AsyncIterator[str]:
-        yield _chunk({"role": "assistant", "content": ""})
-        for delta in pieces:
-            yield _chunk(delta)
-        yield _chunk({}, finish="stop")
-        if (body.get("stream_options") or {}).get("include_usage"):
-            yield _usage_chunk(5, len(pieces))
-        yield "data: [DONE]\n\n"
+        # in_flight / max_in_flight: how many streams of this key were open at once (pool-bound tests).
+        state["in_flight"] = state.get("in_flight", 0) + 1
+        state["max_in_flight"] = max(state.get("max_in_flight", 0), state["in_flight"])
+        try:
+            yield _chunk({"role": "assistant", "content": ""})
+            for delta in pieces:
+                await asyncio.sleep(0.005)
+                yield _chunk(delta)
+            yield _chunk({}, finish="stop")
+            if (body.get("stream_options") or {}).get("include_usage"):
+                yield _usage_chunk(5, len(pieces))
+            yield "data: [DONE]\n\n"
+        finally:
+            state["in_flight"] -= 1
     return StreamingResponse(events(), media_type="text/event-stream")
 
 
@@ -179,12 +186,12 @@ async def api(request: Request) -> Response:
         if not streaming:
             return _completion("42", reasoning="Let me think. Six times seven.")
         return _stream([{"reasoning_content": "Let me think."}, {"reasoning_content": " Six times seven."},
-                        {"content": "4"}, {"content": "2"}], body)
+                        {"content": "4"}, {"content": "2"}], body, state)
     if scenario == "think":
         if not streaming:
             return _completion("<think>Let me think. Six times seven.</think>42")
         return _stream([{"content": "<thi"}, {"content": "nk>Let me think."}, {"content": " Six times seven.</th"},
-                        {"content": "ink>4"}, {"content": "2"}], body)
+                        {"content": "ink>4"}, {"content": "2"}], body, state)
     if not streaming:
         return _completion(text)
     if scenario == "cut":
@@ -200,7 +207,7 @@ async def api(request: Request) -> Response:
             yield _chunk({"content": " never reached"})
             yield "data: [DONE]\n\n"
         return StreamingResponse(malformed(), media_type="text/event-stream")
-    return _stream([{"content": piece} for piece in re.findall(r"\s*\S+", text)], body)
+    return _stream([{"content": piece} for piece in re.findall(r"\s*\S+", text)], body, state)
 
 
 async def control(request: Request) -> Response:

@@ -1,0 +1,13 @@
+"""lollms plugin for OpenAI-compatible APIs: registers the four ``openai`` bindings (nothing heavy imported here)."""
+
+from __future__ import annotations
+
+from lollms_core import hookimpl
+
+__all__ = ["lollms_register_bindings"]
+
+
+@hookimpl
+def lollms_register_bindings() -> list[str]:
+    """The binding packages of this plugin; the core reads their description.yaml without importing them."""
+    return ["lollms_openai.llm", "lollms_openai.tti", "lollms_openai.tts", "lollms_openai.stt"]
