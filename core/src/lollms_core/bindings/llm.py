@@ -286,8 +286,15 @@ class LollmsLLMBinding(LollmsBinding):
     async def astream(self, prompt: Prompt, **kwargs: Any) -> AsyncIterator[Chunk]:
         """Async :meth:`stream`."""
         request = self.build_request(prompt, method="generate_text", **kwargs)
-        async for chunk in self._aiterate(request, GenerationResult(text=""), "astream"):
-            yield chunk
+        it = self._aiterate(request, GenerationResult(text=""), "astream")
+        try:
+            async for chunk in it:
+                yield chunk
+        finally:
+            # ``async for`` does not close the inner generator when this one is closed early
+            # (there is no async ``yield from``): close it here, inside the running loop, so the
+            # upstream connection closes now and not in a garbage-collector finalizer later.
+            await it.aclose()
 
     async def agenerate_text(
         self,
