@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import httpx
@@ -77,13 +77,16 @@ class OllamaBinding(LollmsLLMBinding):
             raise self._not_found(exc, model) if model else exc from None
 
     # -- generation ---------------------------------------------------------------------
-    def _stream(self, request: ChatRequest) -> Iterator[Chunk]:
-        """Stream /api/chat (or /api/generate with ``raw``); the ``with`` closes the connection on stop."""
+    def _prepare(self, request: ChatRequest) -> tuple[str, str, dict[str, Any], str]:
         model = self._model(request.model)
         raw = bool(request.extra.get("raw"))
         path = "/api/generate" if raw else "/api/chat"
         body = (build_generate_body if raw else build_chat_body)(request, model, self._keep_alive)
-        where = f"Ollama at {self.host_address}{path}"
+        return model, path, body, f"Ollama at {self.host_address}{path}"
+
+    def _stream(self, request: ChatRequest) -> Iterator[Chunk]:
+        """Stream /api/chat (or /api/generate with ``raw``); the ``with`` closes the connection on stop."""
+        model, path, body, where = self._prepare(request)
         try:
             with http.stream(self._client, "POST", path, settings=self.settings, json=body) as response:
                 for frame in http.iter_ndjson(response):
@@ -93,6 +96,24 @@ class OllamaBinding(LollmsLLMBinding):
                         return
         except NotFoundError as exc:
             raise self._not_found(exc, model) from None
+        raise ServerError(f"{where}: the stream ended before its final (done) object")
+
+    async def _astream(self, request: ChatRequest) -> AsyncIterator[Chunk]:
+        """Native async :meth:`_stream` (one AsyncClient per call: each ``asyncio.run`` has its own loop)."""
+        model, path, body, where = self._prepare(request)
+        client = http.make_async_client(self.settings)
+        try:
+            async with http.astream(client, "POST", path, settings=self.settings, json=body) as response:
+                async for frame in http.aiter_ndjson(response):
+                    chunks, done = chunks_from_frame(frame, where)
+                    for chunk in chunks:
+                        yield chunk
+                    if done:
+                        return
+        except NotFoundError as exc:
+            raise self._not_found(exc, model) from None
+        finally:
+            await client.aclose()
         raise ServerError(f"{where}: the stream ended before its final (done) object")
 
     # -- embeddings -----------------------------------------------------------------------
