@@ -389,3 +389,48 @@ def test_format_segments_for_bindings_without_their_own_writer():
         "1\n00:00:00,000 --> 00:00:01,500\nhello\n\n2\n00:01:01,250 --> 01:01:01,000\nbye\n"
     )
     assert format_segments(segments, "vtt").startswith("WEBVTT\n\n00:00:00.000 --> 00:00:01.500\nhello\n")
+
+
+def test_generate_per_call_options(env):
+    proc = lollms(env, "generate", "-b", "echo", "-o", "prefix=>> ", "-o", "n_predict=2", "hi there")
+    assert (proc.returncode, proc.stdout) == (0, ">> hi\n")
+    bad = lollms(env, "generate", "-b", "echo", "-o", "prefx=1", "hi")
+    assert bad.returncode == 1
+    assert "did you mean 'prefix'" in one_error_line(bad)
+
+
+PULL_PLUGIN = """
+from lollms_core import Chunk, LollmsLLMBinding, hookimpl
+
+class PullLLM(LollmsLLMBinding):
+    def _stream(self, request):
+        yield Chunk("ok")
+
+    def pull_model(self, model_name, progress_callback=None):
+        if model_name == "missing":
+            from lollms_core import NotFoundError
+            raise NotFoundError("model 'missing' does not exist in the registry")
+        for done in (0, 50, 100):
+            progress_callback({"status": "pulling " + model_name, "total": 100, "completed": done})
+        progress_callback({"status": "success"})
+        return True
+
+@hookimpl
+def lollms_register_bindings():
+    return [{"name": "puller_{tag}", "modality": "llm", "class": "{pkg}:PullLLM", "core_api": 1}]
+"""
+
+
+def test_models_pull_draws_progress_on_stderr(env, plugin_site):
+    plugin_site.add("pull", {"__init__.py": PULL_PLUGIN})
+    env["PYTHONPATH"] = os.pathsep.join([str(plugin_site.root), env.get("PYTHONPATH", "")])
+    name = f"puller_{plugin_site.tag}"
+    proc = lollms(env, "models", "pull", "-b", name, "tiny")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == ""
+    assert "[###############...............]  50.0%" in proc.stderr
+    assert "100.0%" in proc.stderr
+    assert "pulled tiny" in proc.stderr
+    missing = lollms(env, "models", "pull", "-b", name, "missing")
+    assert missing.returncode == 1
+    assert "does not exist" in missing.stderr.strip().splitlines()[-1]

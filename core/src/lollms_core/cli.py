@@ -73,6 +73,10 @@ def _add_generation_commands(sub: Any, cmd: Any) -> None:
     p.add_argument("-s", "--system", default="", help="system prompt")
     p.add_argument("-n", "--n-predict", type=int, help="maximum tokens to generate")
     p.add_argument("-t", "--temperature", type=float)
+    p.add_argument(
+        "-o", "--option", action="append", default=[], metavar="KEY=VALUE",
+        help="per-call option declared by the binding (see `lollms bindings show NAME`), repeatable",
+    )  # fmt: skip
     p.add_argument("--show-thoughts", action="store_true", help="print the model's thinking on stderr")
     p.add_argument("prompt", metavar="PROMPT")
     p.set_defaults(func=cmd.cmd_generate)

@@ -284,6 +284,20 @@ def _stream_to_stdout(chunks: Any, show_thoughts: bool) -> None:
         out.flush()
 
 
+def _sampling_value(key: str, text: str) -> Any:
+    """Sampling options are typed by the core, not the manifest: read numbers from the text."""
+    from .bindings.options import SAMPLING_OPTIONS
+
+    if key not in SAMPLING_OPTIONS or key == "stop":
+        return text  # a declared per-call option: the manifest coerces text itself
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            continue
+    return text  # left as text: the core's check names the option and the expected type
+
+
 def cmd_generate(args: argparse.Namespace) -> int:
     """``lollms generate``: stream the answer to stdout as it comes; Ctrl-C closes the upstream (exit 130)."""
     name, pairs = _default_llm(args)
@@ -291,6 +305,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     llm = _create(Modality.LLM, name, pairs, args.model)
     try:
         options: dict[str, Any] = {"n_predict": args.n_predict, "temperature": args.temperature}
+        options.update({k: _sampling_value(k, v) for k, v in parse_config_pairs(args.option).items()})
         chunks = llm.stream(prompt, system_prompt=args.system or None, **options)
         try:
             _stream_to_stdout(chunks, args.show_thoughts)
