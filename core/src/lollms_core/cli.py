@@ -39,7 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_listing_commands(sub, cmd)
     _add_generation_commands(sub, cmd)
-    _add_media_commands(sub, cmd)
+    from . import cli_media
+
+    _add_media_commands(sub, cli_media)
     _plugin_commands(sub)
     return parser
 

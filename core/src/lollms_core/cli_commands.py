@@ -24,12 +24,12 @@ __all__ = [
     "cmd_bindings_show",
     "cmd_chat",
     "cmd_generate",
-    "cmd_image",
     "cmd_models",
     "cmd_models_pull",
-    "cmd_speak",
-    "cmd_transcribe",
+    "make_binding",
     "parse_config_pairs",
+    "text_arg",
+    "write_output",
 ]
 
 
@@ -51,7 +51,7 @@ def parse_config_pairs(pairs: list[str]) -> dict[str, str]:
     return out
 
 
-def _text_arg(value: str) -> str:
+def text_arg(value: str) -> str:
     """The argument itself, or standard input for ``-``."""
     return sys.stdin.read() if value == "-" else value
 
@@ -67,7 +67,7 @@ def _modality_of(name: str, preferred: Modality, explicit: str | None = None) ->
     return found[0]
 
 
-def _create(modality: Modality, name: str, pairs: list[str], model: str | None = None) -> Any:
+def make_binding(modality: Modality, name: str, pairs: list[str], model: str | None = None) -> Any:
     """Build a binding (strict: backend errors raise) from ``-c`` pairs and an optional model."""
     from .bindings import managers
 
@@ -124,7 +124,8 @@ def _config_file() -> dict[str, Any]:
     return data
 
 
-def _write_out(path: str, data: bytes) -> None:
+def write_output(path: str, data: bytes) -> None:
+    """Write a media result and say where on stderr (stdout stays clean for pipes)."""
     Path(path).write_bytes(data)
     print(f"wrote {len(data)} bytes to {path}", file=sys.stderr)
 
@@ -222,7 +223,7 @@ def cmd_models(args: argparse.Namespace) -> int:
     if not args.binding:
         raise UsageError("lollms models needs -b NAME (or `lollms models pull -b NAME MODEL`)")
     modality = _modality_of(args.binding, Modality.LLM, args.modality)
-    binding = _create(modality, args.binding, args.config)
+    binding = make_binding(modality, args.binding, args.config)
     try:
         models = binding.list_models()
     finally:
@@ -238,7 +239,7 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 def cmd_models_pull(args: argparse.Namespace) -> int:
     """``lollms models pull -b NAME MODEL``: download with a progress bar on stderr."""
-    binding = _create(_modality_of(args.binding, Modality.LLM), args.binding, args.config)
+    binding = make_binding(_modality_of(args.binding, Modality.LLM), args.binding, args.config)
     try:
         pull = getattr(binding, "pull_model", None)
         if pull is None:
@@ -301,8 +302,8 @@ def _sampling_value(key: str, text: str) -> Any:
 def cmd_generate(args: argparse.Namespace) -> int:
     """``lollms generate``: stream the answer to stdout as it comes; Ctrl-C closes the upstream (exit 130)."""
     name, pairs = _default_llm(args)
-    prompt = _text_arg(args.prompt)
-    llm = _create(Modality.LLM, name, pairs, args.model)
+    prompt = text_arg(args.prompt)
+    llm = make_binding(Modality.LLM, name, pairs, args.model)
     try:
         options: dict[str, Any] = {"n_predict": args.n_predict, "temperature": args.temperature}
         options.update({k: _sampling_value(k, v) for k, v in parse_config_pairs(args.option).items()})
@@ -323,7 +324,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
     from .discussion import LollmsDiscussion
 
     name, pairs = _default_llm(args)
-    llm = _create(Modality.LLM, name, pairs, args.model)
+    llm = make_binding(Modality.LLM, name, pairs, args.model)
     interactive = sys.stdin.isatty()
     if args.id and not args.db:
         raise UsageError("--id needs --db FILE")
@@ -361,71 +362,4 @@ def cmd_chat(args: argparse.Namespace) -> int:
     finally:
         discussion.close()
         llm.close()
-    return 0
-
-
-# == media ====================================================================================
-
-
-def cmd_transcribe(args: argparse.Namespace) -> int:
-    """``lollms transcribe -b NAME FILE [--format text|srt|vtt]``."""
-    stt = _create(Modality.STT, args.binding, args.config, args.model)
-    options = {"language": args.language} if args.language else {}
-    try:
-        if args.format == "text":
-            print(stt.transcribe_audio(args.file, **options))
-            return 0
-        segments_of = getattr(stt, "transcribe_segments", None)
-        if segments_of is None:
-            raise NotSupportedError(
-                f"the {args.binding} binding gives no timings, so it cannot write {args.format}; use --format text"
-            )
-        result = segments_of(args.file, **options)
-        render = getattr(result, f"to_{args.format}", None)
-        print(render() if render is not None else format_segments(result, args.format), end="")
-    finally:
-        stt.close()
-    return 0
-
-
-def format_segments(segments: Any, fmt: str) -> str:
-    """SRT or WebVTT text from segments with ``start``, ``end`` (seconds) and ``text`` (objects or dicts)."""
-
-    def get(seg: Any, key: str) -> Any:
-        return seg[key] if isinstance(seg, dict) else getattr(seg, key)
-
-    def stamp(seconds: float) -> str:
-        ms = round(float(seconds) * 1000)
-        h, ms = divmod(ms, 3_600_000)
-        m, ms = divmod(ms, 60_000)
-        s, ms = divmod(ms, 1000)
-        return f"{h:02d}:{m:02d}:{s:02d}{',' if fmt == 'srt' else '.'}{ms:03d}"
-
-    items = list(getattr(segments, "segments", segments))
-    lines = [] if fmt == "srt" else ["WEBVTT", ""]
-    for i, seg in enumerate(items, 1):
-        if fmt == "srt":
-            lines.append(str(i))
-        lines += [f"{stamp(get(seg, 'start'))} --> {stamp(get(seg, 'end'))}", str(get(seg, "text")).strip(), ""]
-    return "\n".join(lines)
-
-
-def cmd_speak(args: argparse.Namespace) -> int:
-    """``lollms speak -b NAME -o FILE TEXT``."""
-    tts = _create(Modality.TTS, args.binding, args.config, args.model)
-    try:
-        _write_out(args.output, tts.generate_audio(_text_arg(args.text), voice=args.voice))
-    finally:
-        tts.close()
-    return 0
-
-
-def cmd_image(args: argparse.Namespace) -> int:
-    """``lollms image -b NAME -o FILE PROMPT``."""
-    tti = _create(Modality.TTI, args.binding, args.config, args.model)
-    try:
-        data = tti.generate_image(_text_arg(args.prompt), args.negative, args.width, args.height)
-        _write_out(args.output, data)
-    finally:
-        tti.close()
     return 0
