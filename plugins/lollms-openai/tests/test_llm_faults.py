@@ -169,13 +169,13 @@ def test_reasoning_content_becomes_thought_chunks(make_binding: Any, fault: Any)
     thoughts = "".join(c.text for c in chunks if c.type == MSG_TYPE.MSG_TYPE_THOUGHT_CHUNK)
     answer = "".join(c.text for c in chunks if c.type == MSG_TYPE.MSG_TYPE_CHUNK)
     assert (thoughts, answer) == ("Let me think. Six times seven.", "42")
-    assert llm.generate_text("6*7?", stream=False) == "42"
+    assert llm.generate_text("6*7?", http_stream=False) == "42"
 
 
 def test_inline_think_tags_split_across_chunks_become_thoughts(make_binding: Any, fault: Any) -> None:
     llm = _llm(make_binding, fault("think"))
     for stream in (True, False):
-        result = llm.run(llm.build_request("6*7?", stream=stream))
+        result = llm.run(llm.build_request("6*7?", http_stream=stream))
         assert (result.thoughts, result.text) == ("Let me think. Six times seven.", "42")
 
 

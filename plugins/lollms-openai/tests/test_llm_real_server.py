@@ -20,7 +20,7 @@ def test_streamed_and_non_streamed_answers_agree(make_llm: Any) -> None:
     llm = make_llm(strict=True)
     kwargs = {"n_predict": 16, "temperature": 0, "seed": 7}
     streamed = llm.generate_text("Name three colours.", **kwargs)
-    plain = llm.generate_text("Name three colours.", stream=False, **kwargs)
+    plain = llm.generate_text("Name three colours.", http_stream=False, **kwargs)
     assert streamed and streamed == plain
 
 

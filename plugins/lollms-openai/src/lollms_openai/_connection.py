@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 import httpx
 from lollms_core import http
-from lollms_core.errors import ConfigError
+from lollms_core.errors import ConfigError, NotFoundError
 
 __all__ = ["OpenAIConnection", "normalise_base_url"]
 
@@ -86,6 +86,16 @@ class OpenAIConnection:
     def post(self, path: str, **kwargs: Any) -> httpx.Response:
         """POST with retries; the 2xx response."""
         return http.request(self.client, "POST", path, settings=self.settings, **kwargs)
+
+    def list_models(self, configured: str | None) -> list[dict[str, Any]]:
+        """/models as ``model_name`` dicts; a server without that route (404) lists the configured model only."""
+        try:
+            data = self.get_json("/models")
+        except NotFoundError:
+            return [{"model_name": configured, "owned_by": None}] if configured else []
+        items = data.get("data") if isinstance(data, dict) else data
+        return [{"model_name": m.get("id", ""), "owned_by": m.get("owned_by")} for m in items or []
+                if isinstance(m, dict)]
 
     def close(self) -> None:
         """Close the pools (the async one only if its loop is still open)."""

@@ -60,14 +60,14 @@ class OpenAIBinding(LollmsLLMBinding):
 
     # -- generation ---------------------------------------------------------------------
     def _stream(self, request: ChatRequest) -> Iterator[Chunk]:
-        """Stream /chat/completions (or one non-streamed call with ``stream=False``).
+        """Stream /chat/completions (or one non-streamed call with ``http_stream=False``).
 
         The ``with`` block closes the HTTP response when the base closes this generator (stop/cancel).
         """
         model = self._model(request.model)
         conn, where = self.connection, self._where()
         try:
-            if request.extra.get("stream") is False:
+            if request.extra.get("http_stream") is False:
                 body = build_chat_body(request, model, stream=False, include_usage=False)
                 yield from chunks_from_completion(conn.post_json("/chat/completions", body), where)
                 return
@@ -94,7 +94,7 @@ class OpenAIBinding(LollmsLLMBinding):
         conn, where = self.connection, self._where()
         client = conn.async_client()
         try:
-            if request.extra.get("stream") is False:
+            if request.extra.get("http_stream") is False:
                 body = build_chat_body(request, model, stream=False, include_usage=False)
                 response = await http.arequest(client, "POST", "/chat/completions", settings=conn.settings,
                                                json=body)

@@ -58,9 +58,8 @@ class OpenAITranscriptionBinding(LollmsSTTBinding):
                               f"{response.text[:200]!r}") from None
 
     def list_models(self) -> list[dict[str, Any]]:
-        """/models as ``model_name`` dicts."""
-        data = self.connection.get_json("/models")
-        return [{"model_name": m.get("id", ""), "owned_by": m.get("owned_by")} for m in data.get("data") or []]
+        """/models as ``model_name`` dicts (the configured model when the server has no /models)."""
+        return self.connection.list_models(self.model_name)
 
     def close(self) -> None:
         """Close the HTTP pools."""
