@@ -122,3 +122,13 @@ def test_model_without_a_model_setting_goes_through_load_model(registry):
 def test_only_other_modalities_means_no_llm(registry):
     with pytest.raises(BindingNotFoundError, match="installed tts bindings: none"):
         LollmsClient(tts_binding_name="echo", registry=registry)
+
+
+def test_explicit_config_model_beats_the_seed_argument(registry):
+    client = LollmsClient(
+        llm_binding_name="openai",
+        llm_binding_config={"model_name": "from-config"},
+        model_name="seed",
+        registry=registry,
+    )
+    assert client.llm.model_name == "from-config"

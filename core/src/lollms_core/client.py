@@ -135,6 +135,7 @@ class LollmsClient(TextMixin, MediaMixin):
         self.ttv: Any = None
         self.ttm: Any = None
         built: list[LollmsBinding] = []
+        model_in_config = False
         try:
             for modality in MODALITIES:
                 name = names[modality]
@@ -142,13 +143,13 @@ class LollmsClient(TextMixin, MediaMixin):
                     continue
                 config = llm_config if modality == "llm" else dict(configs[modality] or {})
                 if modality == "llm":
-                    self._seed_config(name, config, host_address, model_name, sampling)
+                    model_in_config = self._seed_config(name, config, host_address, model_name, sampling)
                 binding = self._create(modality, name, config)
                 built.append(binding)
                 setattr(self, modality, binding)
             if self.llm is not None:
                 self.llm.default_options = merge_options(self.llm.default_options, self.default_options.set_fields())
-                if model_name and self.llm.model_name != model_name:
+                if model_name and not model_in_config:  # no model_name setting: switch the way the seeds do
                     self._load_model(self.llm, model_name)
         except BaseException:
             for binding in built:  # no half-built client: free what was already started
@@ -180,8 +181,11 @@ class LollmsClient(TextMixin, MediaMixin):
 
     def _seed_config(
         self, name: str, config: dict[str, Any], host: str | None, model: str | None, sampling: dict[str, Any]
-    ) -> None:
-        """Put seed 004's host/model/engine arguments into the LLM config where its manifest declares them."""
+    ) -> bool:
+        """Put seed 004's host/model/engine arguments into the LLM config where its manifest declares them.
+
+        Returns whether the manifest has a ``model_name`` setting (else the model is set with ``load_model``).
+        """
         manifest = self.registry.get(Modality.LLM, name).manifest
         declared = {p.name for p in manifest.parameters} if manifest is not None else set()
         if host is not None:
@@ -197,6 +201,7 @@ class LollmsClient(TextMixin, MediaMixin):
         for key in _ENGINE_ARGS:
             if sampling.get(key) is not None and key in declared:
                 config.setdefault(key, sampling[key])
+        return "model_name" in declared
 
     def _create(self, modality: str, name: str, config: dict[str, Any]) -> LollmsBinding:
         from .bindings import managers
