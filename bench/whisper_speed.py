@@ -25,7 +25,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugins" / "lollms-whisper" / "tests"))
 
 # The plugin's test-audio helpers, found through the sys.path entry above.
-from audio import (
+from whisper_clips import (
     ESPEAK_TEXT,
     PIPER_TEXT,
     concat_wavs,

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from audio import (
+from whisper_clips import (
     ESPEAK_TEXT,
     PIPER_TEXT,
     concat_wavs,

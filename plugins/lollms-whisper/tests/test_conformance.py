@@ -6,8 +6,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from audio import PIPER_TEXT
 from lollms_core.testing import STTBindingTests
+from whisper_clips import PIPER_TEXT
 
 pytestmark = pytest.mark.engine
 

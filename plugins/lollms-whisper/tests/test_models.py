@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from audio import PIPER_TEXT
 from lollms_core import LollmsSTTBindingManager
 from lollms_core.errors import BindingLoadError, ConfigError
 from lollms_whisper.errors import WhisperModelNotFoundError
+from whisper_clips import PIPER_TEXT
 
 pytestmark = pytest.mark.engine
 

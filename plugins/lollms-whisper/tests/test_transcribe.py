@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from audio import ESPEAK_TEXT, PIPER_TEXT, make_silence_wav, reencode
 from lollms_core.errors import ConfigError
 from lollms_core.testing.suites import loose_match
 from lollms_whisper.errors import AudioDecodeError
+from whisper_clips import ESPEAK_TEXT, PIPER_TEXT, make_silence_wav, reencode
 
 pytestmark = pytest.mark.engine
 
@@ -187,7 +187,7 @@ def test_events_report_the_transcription(whisper: Any, piper_wav: Path) -> None:
 def test_speech_after_long_silence_survives_without_vad(whisper: Any, piper_wav: Path, clips: Path) -> None:
     # Whisper gives real speech late in a 30 s window a high no-speech probability too: the
     # guard must only drop segments over silent audio.
-    from audio import concat_wavs
+    from whisper_clips import concat_wavs
 
     pause = make_silence_wav(clips / "pause-22k.wav", 20.0, rate=22050)
     late = concat_wavs([pause, piper_wav], clips / "late.wav", gap_seconds=0.0)

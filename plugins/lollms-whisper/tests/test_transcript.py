@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from audio import PIPER_TEXT
 from lollms_whisper.transcript import Segment, Transcription, Word, format_timestamp, to_srt, to_vtt
+from whisper_clips import PIPER_TEXT
 
 SEGMENTS = [
     Segment(0.0, 1.5, " Hello world."),
