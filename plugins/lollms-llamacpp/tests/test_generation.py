@@ -99,9 +99,11 @@ def test_seed_and_temperature_reach_the_sampler(shared_binding: Any) -> None:
     hot = {"temperature": 1.2, "top_k": 100, "top_p": 1.0, "n_predict": 24}
     a = shared_binding.generate_text(LONG, seed=1, **hot)
     assert a == shared_binding.generate_text(LONG, seed=1, **hot)
-    assert {a, shared_binding.generate_text(LONG, seed=2, **hot), shared_binding.generate_text(LONG, seed=3, **hot)} != {
-        a
-    }
+    assert {
+        a,
+        shared_binding.generate_text(LONG, seed=2, **hot),
+        shared_binding.generate_text(LONG, seed=3, **hot),
+    } != {a}
 
 
 def test_stop_strings_and_repeat_penalty_are_applied(shared_binding: Any) -> None:

@@ -43,7 +43,7 @@ def test_type_tables_match_the_gguf_package() -> None:
 
 def test_truncated_copy_is_named_as_truncated(gguf_path: Path, tmp_path: Path) -> None:
     cut = tmp_path / "cut.gguf"
-    cut.write_bytes(gguf_path.read_bytes()[: 40_000_000])
+    cut.write_bytes(gguf_path.read_bytes()[:40_000_000])
     with pytest.raises(GGUFError, match="truncated") as caught:
         read_gguf_header(cut)
     assert str(cut) in str(caught.value)

@@ -118,7 +118,8 @@ class LlamaCppBinding(LollmsLLMBinding):
         if self._models_dir is not None and self._models_dir.is_dir():
             files = sorted({*self._models_dir.glob("*.gguf"), *self._models_dir.glob("*/*.gguf")})
         loaded = self._engine.settings.model_path if self._engine is not None else None
-        if loaded is not None and all(loaded.resolve() != f.resolve() for f in files):
+        # Compare paths as named, not resolved: two symlinks to one file are two models to the user.
+        if loaded is not None and all(loaded.absolute() != f.absolute() for f in files):
             files.insert(0, loaded)
         models = []
         for path in files:
@@ -137,7 +138,7 @@ class LlamaCppBinding(LollmsLLMBinding):
                 context_length=header.context_length,
                 quantization=header.quantization,
                 n_params=header.n_params,
-                loaded=loaded is not None and path.resolve() == loaded.resolve(),
+                loaded=loaded is not None and path.absolute() == loaded.absolute(),
             )
             models.append(entry)
         return models

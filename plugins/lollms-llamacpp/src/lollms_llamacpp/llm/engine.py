@@ -88,6 +88,10 @@ class LlamaEngine:
         url = urlsplit(self._server.listening_address)
         self._host, self._port = url.hostname or "127.0.0.1", url.port or 80
         self._facts: dict[str, Any] | None = None
+        # xllamacpp returns from Server() just before its task loop starts, and a stop sent in that
+        # gap is lost (freeing the model then hangs forever). /slots is answered by the loop itself,
+        # so once it answers, the loop runs and a later free() is safe.
+        self._http("GET", "/slots")
 
     # -- generation ---------------------------------------------------------------------
 
