@@ -47,7 +47,7 @@ def test_embeddings_shape_and_determinism(shared_binding: Any) -> None:
     assert one == shared_binding.embed("The cat sat on the mat.")
     many = shared_binding.embed(["The cat sat on the mat.", "Stock markets fell sharply today."])
     assert [len(v) for v in many] == [n_embd, n_embd]
-    assert all(math.isclose(a, b, rel_tol=1e-3, abs_tol=1e-4) for a, b in zip(many[0], one))
+    assert all(math.isclose(a, b, rel_tol=1e-3, abs_tol=1e-4) for a, b in zip(many[0], one, strict=True))
     assert many[0] != many[1]
     assert shared_binding.embed([]) == []
 
