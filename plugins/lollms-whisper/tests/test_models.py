@@ -53,6 +53,14 @@ def test_folder_without_model_bin_is_a_config_error(models_dir: Path) -> None:
         make(model_name=str(models_dir / "not-a-model"))
 
 
+def test_folder_without_tokenizer_is_refused_while_downloads_are_off(tmp_path: Path, tiny_en_path: Path) -> None:
+    folder = tmp_path / "no-tokenizer"
+    folder.mkdir()
+    (folder / "model.bin").symlink_to(tiny_en_path / "model.bin")
+    with pytest.raises(ConfigError, match=r"no-tokenizer.*tokenizer\.json.*allow_download"):
+        make(model_name=str(folder))
+
+
 def test_unknown_model_name_lists_the_sizes(models_dir: Path) -> None:
     with pytest.raises(ConfigError, match=r"unknown model 'tiny-eng'.*tiny\.en.*local models: tiny-en-local"):
         make(model_name="tiny-eng", models_path=str(models_dir))

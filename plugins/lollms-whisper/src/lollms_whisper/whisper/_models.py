@@ -18,6 +18,7 @@ from ..errors import WhisperModelNotFoundError
 __all__ = ["EngineKey", "ResolvedModel", "list_local_models", "list_size_names", "load_engine", "resolve_model"]
 
 MODEL_FILE = "model.bin"  # what makes a folder a CTranslate2 model
+TOKENIZER_FILE = "tokenizer.json"
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,12 @@ def resolve_model(name: str, *, models_path: str, download_root: str, allow_down
                 raise ConfigError(
                     f"whisper: model folder '{folder}' has no {MODEL_FILE}; it must be a CTranslate2 Whisper model "
                     "(convert one with ct2-transformers-converter, or use a size name such as 'base')"
+                )
+            if not (folder / TOKENIZER_FILE).is_file() and not allow_download:
+                # faster-whisper would quietly fetch a tokenizer from Hugging Face instead.
+                raise ConfigError(
+                    f"whisper: model folder '{folder}' has no {TOKENIZER_FILE}: copy the model's tokenizer.json "
+                    "into it, or set allow_download=true to let faster-whisper fetch one"
                 )
             return ResolvedModel(name, folder, "local")
     repo = _repo_id(name)
