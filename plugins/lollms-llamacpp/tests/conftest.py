@@ -65,8 +65,3 @@ def models_dir(tmp_path: Path, gguf_path: Path) -> Path:
     sub.mkdir()
     (sub / "smollm2-copy.gguf").symlink_to(gguf_path)
     return tmp_path
-
-
-def slots_busy(binding: Any) -> int:
-    """How many llama.cpp slots are decoding right now (the engine's /slots route)."""
-    return sum(1 for s in binding._engine._http("GET", "/slots") if s.get("is_processing"))

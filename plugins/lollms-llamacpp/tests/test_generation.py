@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 import pytest
-from conftest import slots_busy
+from llamacpp_probe import slots_busy
 from lollms_core.errors import NotSupportedError
 from lollms_core.types import MSG_TYPE
 

@@ -149,3 +149,11 @@ def test_loading_progress_goes_to_stderr(gguf_path: Path) -> None:
     assert done.stdout == ""
     assert f"loading {gguf_path.name}" in done.stderr
     assert "ready in" in done.stderr
+
+
+def test_model_name_wins_over_the_default_model_path(make_binding: Any, models_dir: Path) -> None:
+    # `LOLLMS_DEFAULT_MODEL=... lollms generate -m other.gguf`: the CLI passes both.
+    binding = make_binding(model_path=str(models_dir / "smollm2.gguf"), model_name="team/smollm2-copy")
+    assert binding.get_model_info()["path"] == str(models_dir / "team" / "smollm2-copy.gguf")
+    with pytest.raises(BindingLoadError, match=r"absent\.gguf"):
+        make_binding(model_path=str(models_dir / "smollm2.gguf"), model_name="absent.gguf")

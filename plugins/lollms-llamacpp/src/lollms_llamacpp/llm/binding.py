@@ -48,8 +48,11 @@ class LlamaCppBinding(LollmsLLMBinding):
             "verbose": bool(cfg.get("verbose", False)),
         }
         self._progress = bool(cfg.get("show_progress", True))
-        target = cfg.get("model_path") or ""
-        if not target and cfg.get("model_name"):
+        model_path = cfg.get("model_path") or ""
+        # model_path's folder is searched too, so `-m other.gguf` picks a neighbour of the default model.
+        self._default_dir = Path(model_path).expanduser().parent if model_path else None
+        target = model_path
+        if cfg.get("model_name"):
             target = str(self._resolve(str(cfg["model_name"]), must_exist=False))
         if not target and not self._models_dir:
             # The embedded default: `lollms generate` with no binding named runs this model.
@@ -62,8 +65,9 @@ class LlamaCppBinding(LollmsLLMBinding):
     def _resolve(self, name: str, must_exist: bool = True) -> Path:
         """A model name → its file: a path as given, else ``models_path/name`` (``.gguf`` optional)."""
         candidates = [Path(name).expanduser()]
-        if self._models_dir is not None:
-            candidates += [self._models_dir / name, self._models_dir / f"{name}.gguf"]
+        for folder in (self._models_dir, self._default_dir):
+            if folder is not None:
+                candidates += [folder / name, folder / f"{name}.gguf"]
         for path in candidates:
             if path.is_file():
                 return path
@@ -71,7 +75,7 @@ class LlamaCppBinding(LollmsLLMBinding):
             where = f" in {self._models_dir}" if self._models_dir else " (no models_path is set)"
             known = ", ".join(m["model_name"] for m in self.list_models()) or "none"
             raise NotFoundError(f"no model file '{name}'{where}; available: {known}")
-        return candidates[-1] if self._models_dir is not None else candidates[0]
+        return candidates[1] if self._models_dir is not None else candidates[0]
 
     def _load(self, path: Path, **overrides: Any) -> None:
         """Load ``path`` (freeing the current model first), with optional load-setting overrides."""

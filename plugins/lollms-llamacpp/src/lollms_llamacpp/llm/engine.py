@@ -54,7 +54,7 @@ class LlamaEngine:
     """
 
     def __init__(self, settings: EngineSettings, header: GGUFHeader, progress: bool = False) -> None:
-        import xllamacpp  # type: ignore[import-untyped]
+        import xllamacpp  # type: ignore[import-untyped,unused-ignore]
 
         self.settings, self.header = settings, header
         params = xllamacpp.CommonParams()
