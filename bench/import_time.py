@@ -21,7 +21,9 @@ ANCHORS = {"import llm.cli": "774 ms", "import lollms_client": "740 ms", "import
 
 def importtime_ms(code: str) -> float:
     """Sum of the cumulative times of the top-level imports ``code`` triggers (-X importtime)."""
-    err = subprocess.run([sys.executable, "-X", "importtime", "-c", code], capture_output=True, text=True, check=True).stderr
+    err = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", code], capture_output=True, text=True, check=True
+    ).stderr
     total = 0
     for line in err.splitlines():
         if not line.startswith("import time:") or "|" not in line:
@@ -46,12 +48,26 @@ def median_of(fn, code: str, n: int) -> float:
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 5
     plugins = subprocess.run(
-        [sys.executable, "-c", "import lollms_core as l; print(sorted({e.distribution for e in l.get_registry().entries}))"],
-        capture_output=True, text=True, check=True).stdout.strip()
+        [
+            sys.executable,
+            "-c",
+            "import lollms_core as l; print(sorted({e.distribution for e in l.get_registry().entries}))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     heavy = subprocess.run(
-        [sys.executable, "-c", "import sys, lollms_core; print(sorted(m for m in ('pydantic.main','yaml','httpx','asyncio',"
-         "'xllamacpp','faster_whisper','numpy','tiktoken') if m in sys.modules))"],
-        capture_output=True, text=True, check=True).stdout.strip()
+        [
+            sys.executable,
+            "-c",
+            "import sys, lollms_core; print(sorted(m for m in ('pydantic.main','yaml','httpx','asyncio',"
+            "'xllamacpp','faster_whisper','numpy','tiktoken') if m in sys.modules))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     print(f"python {sys.version.split()[0]}; distributions in the registry: {plugins}")
     print(f"heavy modules loaded by `{TARGET}`: {heavy}")
     print(f"median of {n} warm runs:")
@@ -62,8 +78,10 @@ def main() -> None:
         print(f"  {label:26s} {TARGET}: {t:7.1f} ms   {BASELINE}: {b:7.1f} ms   ratio {t / b:.2f}x")
     empty = median_of(wall_ms, "pass", n)
     print(f"  (interpreter start alone: {empty:.1f} ms wall)")
-    print("targets: importtime <= 120 ms and <= 1.5x baseline; anchors measured on this kind of machine: "
-          + ", ".join(f"{k} {v}" for k, v in ANCHORS.items()))
+    print(
+        "targets: importtime <= 120 ms and <= 1.5x baseline; anchors measured on this kind of machine: "
+        + ", ".join(f"{k} {v}" for k, v in ANCHORS.items())
+    )
 
 
 if __name__ == "__main__":
