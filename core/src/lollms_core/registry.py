@@ -251,3 +251,8 @@ class Registry:
         """Register a plugin object that only observes (or adds commands), with no bindings."""
         self.plugin_manager.register(plugin, name=name)
         self._observers = None
+
+    def unregister_observer(self, plugin: object) -> None:
+        """Remove a plugin object registered with :meth:`register_observer`."""
+        self.plugin_manager.unregister(plugin)
+        self._observers = None

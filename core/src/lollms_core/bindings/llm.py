@@ -8,14 +8,12 @@ error rule the same way for every binding.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
 from typing import Any, ClassVar, Union
 
-from ..errors import BackendError, CallbackError, GenerationCancelled, NotSupportedError, error_dict
+from ..errors import BackendError, CallbackError, NotSupportedError, error_dict
 from ..text import split_discussion as _split_discussion
 from ..types import (
-    MSG_OPERATION_TYPE,
-    MSG_TYPE,
     ChatRequest,
     Chunk,
     GenerationOptions,
@@ -25,7 +23,9 @@ from ..types import (
     Modality,
     StreamingCallback,
 )
+from ._streaming import Tally, adapt_callback, closable, stream_in_thread
 from .base import LollmsBinding, seed_result
+from .legacy import Seed000Generate
 from .options import SAMPLING_OPTIONS, merge_options
 
 __all__ = ["LollmsLLMBinding"]
@@ -33,7 +33,7 @@ __all__ = ["LollmsLLMBinding"]
 Prompt = Union[str, list[Message]]
 
 
-class LollmsLLMBinding(LollmsBinding):
+class LollmsLLMBinding(Seed000Generate, LollmsBinding):
     """Base class of text-generation bindings (seed 002's contract)."""
 
     modality: ClassVar[Modality] = Modality.LLM
@@ -55,26 +55,8 @@ class LollmsLLMBinding(LollmsBinding):
 
     async def _astream(self, request: ChatRequest) -> AsyncIterator[Chunk]:
         """Async form of :meth:`_stream`. The default runs ``_stream`` in a worker thread."""
-        import asyncio
-
-        gen = _closable(self._stream(request))
-        loop = asyncio.get_running_loop()
-        done = object()
-        pending: Any = None
-        try:
-            while True:
-                pending = loop.run_in_executor(None, next, gen, done)
-                chunk = await pending
-                pending = None
-                if chunk is done:
-                    return
-                yield chunk
-        finally:
-            if pending is not None and not pending.done():
-                # The worker is still inside next(); close the generator once it returns.
-                pending.add_done_callback(lambda _f: gen.close())
-            else:
-                await loop.run_in_executor(None, gen.close)
+        async for chunk in stream_in_thread(self._stream(request)):
+            yield chunk
 
     # == request building ===============================================================
 
@@ -124,7 +106,7 @@ class LollmsLLMBinding(LollmsBinding):
     ) -> GenerationResult:
         """Run a request to the end (or until ``callback`` returns ``False``)."""
         result = GenerationResult(text="")
-        deliver = _adapt_callback(callback) if callback is not None else None
+        deliver = adapt_callback(callback) if callback is not None else None
         it = self._iterate(request, result, method)
         try:
             for chunk in it:
@@ -147,8 +129,8 @@ class LollmsLLMBinding(LollmsBinding):
 
     def _iterate(self, request: ChatRequest, result: GenerationResult, method: str) -> Generator[Chunk, None, None]:
         flag, emit = self._start_call(), self._events(method)
-        tally = _Tally(flag, result)
-        gen = _closable(self._stream(request))
+        tally = Tally(flag, result)
+        gen = closable(self._stream(request))
         stopped = False
         if emit:
             emit("start")
@@ -226,7 +208,7 @@ class LollmsLLMBinding(LollmsBinding):
     ) -> GenerationResult:
         """Async :meth:`run`."""
         result = GenerationResult(text="")
-        deliver = _adapt_callback(callback) if callback is not None else None
+        deliver = adapt_callback(callback) if callback is not None else None
         it = self._aiterate(request, result, method)
         try:
             async for chunk in it:
@@ -251,7 +233,7 @@ class LollmsLLMBinding(LollmsBinding):
         self, request: ChatRequest, result: GenerationResult, method: str
     ) -> AsyncGenerator[Chunk, None]:
         flag, emit = self._start_call(), self._events(method)
-        tally = _Tally(flag, result)
+        tally = Tally(flag, result)
         gen = self._astream(request)
         stopped = False
         if emit:
@@ -372,115 +354,3 @@ class LollmsLLMBinding(LollmsBinding):
     ) -> list[Message]:
         """Split a ``!@>role:`` discussion string into OpenAI-style messages (seed 002)."""
         return _split_discussion(lollms_prompt_string, system_keyword, user_keyword, ai_keyword)
-
-    # -- seed 000 compatibility ----------------------------------------------------------
-
-    @seed_result
-    def generate(
-        self,
-        prompt: str,
-        n_predict: int = 128,
-        callback: Callable[..., Any] | None = None,
-        verbose: bool = False,
-        **gpt_params: Any,
-    ) -> str | dict[str, Any]:
-        """Seed 000's ``generate``: ``callback(chunk, MSG_OPERATION_TYPE)``; ``gpt_params`` are sampling options."""
-        return self._legacy(prompt, None, n_predict, callback, gpt_params)
-
-    @seed_result
-    def generate_with_images(
-        self,
-        prompt: str,
-        images: list[ImageInput],
-        n_predict: int = 128,
-        callback: Callable[..., Any] | None = None,
-        verbose: bool = False,
-        **gpt_params: Any,
-    ) -> str | dict[str, Any]:
-        """Seed 000's ``generate_with_images``."""
-        return self._legacy(prompt, images, n_predict, callback, gpt_params)
-
-    def _legacy(
-        self,
-        prompt: str,
-        images: list[ImageInput] | None,
-        n_predict: int,
-        callback: Callable[..., Any] | None,
-        gpt_params: dict[str, Any],
-    ) -> str:
-        cb = None
-        if callback is not None:
-
-            def cb(chunk: str, msg_type: MSG_TYPE, meta: dict[str, Any] | None = None) -> bool | None:
-                return callback(chunk, MSG_OPERATION_TYPE.MSG_OPERATION_TYPE_ADD_CHUNK)  # type: ignore[no-any-return]
-
-        request = self.build_request(prompt, images=images, n_predict=n_predict, **gpt_params)
-        return self.run(request, cb).text
-
-
-def _adapt_callback(callback: StreamingCallback) -> Callable[[Chunk], bool | None]:
-    """Call seed callbacks with the arity they accept: ``(chunk, type)`` or ``(chunk, type, meta)``."""
-    import inspect
-
-    try:
-        params = inspect.signature(callback).parameters.values()
-        positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-        three = any(p.kind == p.VAR_POSITIONAL for p in params) or len(positional) >= 3
-    except (TypeError, ValueError):
-        three = True
-    if three:
-        return lambda c: callback(c.text, c.type, c.meta or {})
-    return lambda c: callback(c.text, c.type)
-
-
-def _closable(it: Iterator[Chunk]) -> Generator[Chunk, None, None]:
-    """The primitive's iterator as a generator, so ``close()`` always exists (and reaches it)."""
-    if isinstance(it, Generator):
-        return it
-
-    def wrap() -> Generator[Chunk, None, None]:
-        try:
-            yield from it
-        finally:
-            close = getattr(it, "close", None)
-            if close is not None:
-                close()
-
-    return wrap()
-
-
-class _Tally:
-    """Bookkeeping shared by the sync and async loops: accumulate, check cancel, fill the result."""
-
-    __slots__ = ("flag", "parts", "result", "thoughts")
-
-    def __init__(self, flag: Any, result: GenerationResult) -> None:
-        self.flag, self.result = flag, result
-        self.parts: list[str] = []
-        self.thoughts: list[str] = []
-
-    def take(self, chunk: Chunk) -> bool:
-        """Record a chunk; return whether it carries text to deliver. Raises if cancelled."""
-        self.check_cancel()
-        if chunk.meta:
-            self.result.finish_reason = chunk.meta.get("finish_reason", self.result.finish_reason)
-            self.result.usage.update(chunk.meta.get("usage") or {})
-        if not chunk.text:
-            return False
-        (self.thoughts if chunk.type == MSG_TYPE.MSG_TYPE_THOUGHT_CHUNK else self.parts).append(chunk.text)
-        return True
-
-    def check_cancel(self) -> None:
-        """Raise :class:`GenerationCancelled` (with the partial text) once ``cancel()`` was called."""
-        if self.flag.is_set():
-            self.result.stopped_by = "cancel"
-            raise GenerationCancelled(partial_text="".join(self.parts))
-
-    def failed(self, exc: BaseException) -> None:
-        """Attach the text received so far to a backend error."""
-        if isinstance(exc, BackendError) and not exc.partial_text:
-            exc.partial_text = "".join(self.parts)
-
-    def finish(self) -> None:
-        """Write the accumulated text into the result."""
-        self.result.text, self.result.thoughts = "".join(self.parts), "".join(self.thoughts)
