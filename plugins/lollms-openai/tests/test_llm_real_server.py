@@ -39,8 +39,9 @@ def test_n_predict_counts_server_tokens(make_llm: Any) -> None:
 
 def test_system_prompt_reaches_the_model(make_llm: Any) -> None:
     llm = make_llm()
-    with_system = llm.generate_text("Hi", system_prompt="Always answer with the single word BANANA.",
-                                    n_predict=8, temperature=0)
+    with_system = llm.generate_text(
+        "Hi", system_prompt="Always answer with the single word BANANA.", n_predict=8, temperature=0
+    )
     without = llm.generate_text("Hi", n_predict=8, temperature=0)
     assert with_system != without
 
@@ -82,8 +83,9 @@ def test_callback_false_after_three_chunks_stops_the_server(make_llm: Any, llama
         return len(seen) < 3
 
     started = time.monotonic()
-    llm.generate_text("Write a very long essay about the sea.", n_predict=1500, temperature=0,
-                      streaming_callback=callback)
+    llm.generate_text(
+        "Write a very long essay about the sea.", n_predict=1500, temperature=0, streaming_callback=callback
+    )
     assert len(seen) == 3
     # Server side: no slot is still generating shortly after the client closed (1500 tokens take ~15 s).
     deadline = time.monotonic() + 5

@@ -12,13 +12,16 @@ from lollms_openai._connection import normalise_base_url
 from png import solid_png
 
 
-@pytest.mark.parametrize(("given", "expected"), [
-    ("http://127.0.0.1:8080", "http://127.0.0.1:8080/v1"),
-    ("http://127.0.0.1:8080/", "http://127.0.0.1:8080/v1"),
-    ("http://127.0.0.1:8080/v1/", "http://127.0.0.1:8080/v1"),
-    ("https://openrouter.ai/api/v1", "https://openrouter.ai/api/v1"),
-    ("", "https://api.openai.com/v1"),
-])
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("http://127.0.0.1:8080", "http://127.0.0.1:8080/v1"),
+        ("http://127.0.0.1:8080/", "http://127.0.0.1:8080/v1"),
+        ("http://127.0.0.1:8080/v1/", "http://127.0.0.1:8080/v1"),
+        ("https://openrouter.ai/api/v1", "https://openrouter.ai/api/v1"),
+        ("", "https://api.openai.com/v1"),
+    ],
+)
 def test_base_url_rules(given: str, expected: str) -> None:
     assert normalise_base_url(given) == expected
 
@@ -34,13 +37,23 @@ def _last_request(scenario: Any) -> dict[str, Any]:
 
 def test_headers_key_org_project_and_extra(make_binding: Any, fault: Any) -> None:
     scenario = fault("ok")
-    llm = make_binding("LLM", host_address=scenario.base_url, model_name="m", service_key="sk-secret-value",
-                       organization="org-1", project="proj-2", extra_headers={"X-Gateway": "yes"})
+    llm = make_binding(
+        "LLM",
+        host_address=scenario.base_url,
+        model_name="m",
+        service_key="sk-secret-value",
+        organization="org-1",
+        project="proj-2",
+        extra_headers={"X-Gateway": "yes"},
+    )
     assert llm.generate_text("hi") == "echo: hi"
     headers = _last_request(scenario)["headers"]
     assert headers["authorization"] == "Bearer ***"
-    assert (headers["openai-organization"], headers["openai-project"], headers["x-gateway"]) == \
-        ("org-1", "proj-2", "yes")
+    assert (headers["openai-organization"], headers["openai-project"], headers["x-gateway"]) == (
+        "org-1",
+        "proj-2",
+        "yes",
+    )
     assert "sk-secret-value" not in repr(llm) + repr(llm.config)
 
 
@@ -60,12 +73,27 @@ def test_no_key_sends_no_authorization(make_binding: Any, fault: Any) -> None:
 def test_sampling_options_are_mapped(make_binding: Any, fault: Any) -> None:
     scenario = fault("ok")
     llm = make_binding("LLM", host_address=scenario.base_url, model_name="m")
-    llm.generate_text("hi", n_predict=33, temperature=0.2, top_p=0.9, top_k=5, seed=42, repeat_penalty=1.3,
-                      stop=["\n\n"], system_prompt="Be brief.")
+    llm.generate_text(
+        "hi",
+        n_predict=33,
+        temperature=0.2,
+        top_p=0.9,
+        top_k=5,
+        seed=42,
+        repeat_penalty=1.3,
+        stop=["\n\n"],
+        system_prompt="Be brief.",
+    )
     body = _last_request(scenario)["body"]
     assert body["messages"][0] == {"role": "system", "content": "Be brief."}
-    assert {k: body[k] for k in ("max_tokens", "temperature", "top_p", "top_k", "seed", "stop")} == \
-        {"max_tokens": 33, "temperature": 0.2, "top_p": 0.9, "top_k": 5, "seed": 42, "stop": ["\n\n"]}
+    assert {k: body[k] for k in ("max_tokens", "temperature", "top_p", "top_k", "seed", "stop")} == {
+        "max_tokens": 33,
+        "temperature": 0.2,
+        "top_p": 0.9,
+        "top_k": 5,
+        "seed": 42,
+        "stop": ["\n\n"],
+    }
     assert body["frequency_penalty"] == pytest.approx(0.3)  # repeat_penalty - 1: an approximation
     assert body["stream"] is True and body["stream_options"] == {"include_usage": True}
 

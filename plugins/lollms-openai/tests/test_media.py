@@ -79,8 +79,7 @@ def test_unknown_voice_is_refused_before_any_request(make_binding: Any, dead_url
 
 
 def test_configured_voices_replace_openais(make_binding: Any, tts_server: Any) -> None:
-    tts = make_binding("TTS", host_address=tts_server.base_url, voices=["en_US-joe-medium"],
-                       voice="en_US-joe-medium")
+    tts = make_binding("TTS", host_address=tts_server.base_url, voices=["en_US-joe-medium"], voice="en_US-joe-medium")
     assert tts.list_voices() == ["en_US-joe-medium"]
     assert tts.generate_audio("Hi.")[:4] == b"RIFF"
 

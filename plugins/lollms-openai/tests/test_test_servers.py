@@ -16,8 +16,11 @@ def test_llama_server_streams_and_ends_with_done(llama_base_url: str) -> None:
 
 
 def test_tts_server_speaks_wav(tts_server) -> None:  # type: ignore[no-untyped-def]
-    response = httpx.post(tts_server.base_url + "/v1/audio/speech", json={"model": "tts-1", "input": "Hello",
-                          "voice": "alloy", "response_format": "wav"}, timeout=60)
+    response = httpx.post(
+        tts_server.base_url + "/v1/audio/speech",
+        json={"model": "tts-1", "input": "Hello", "voice": "alloy", "response_format": "wav"},
+        timeout=60,
+    )
     assert response.status_code == 200, response.text
     assert response.content[:4] == b"RIFF"
 
@@ -30,8 +33,11 @@ def test_stt_server_transcribes_piper_speech(stt_server, speech_wav) -> None:  #
 
 
 def test_fake_images_server_b64_png(images_server) -> None:  # type: ignore[no-untyped-def]
-    response = httpx.post(images_server.base_url + "/v1/images/generations", headers={"Authorization": "Bearer k"},
-                          json={"prompt": "red", "size": "16x16", "response_format": "b64_json"})
+    response = httpx.post(
+        images_server.base_url + "/v1/images/generations",
+        headers={"Authorization": "Bearer k"},
+        json={"prompt": "red", "size": "16x16", "response_format": "b64_json"},
+    )
     width, height, _ = decode_png(base64.b64decode(response.json()["data"][0]["b64_json"]))
     assert (width, height) == (16, 16)
 

@@ -94,8 +94,9 @@ class OpenAIConnection:
         except NotFoundError:
             return [{"model_name": configured, "owned_by": None}] if configured else []
         items = data.get("data") if isinstance(data, dict) else data
-        return [{"model_name": m.get("id", ""), "owned_by": m.get("owned_by")} for m in items or []
-                if isinstance(m, dict)]
+        return [
+            {"model_name": m.get("id", ""), "owned_by": m.get("owned_by")} for m in items or [] if isinstance(m, dict)
+        ]
 
     def close(self) -> None:
         """Close the pools (the async one only if its loop is still open)."""

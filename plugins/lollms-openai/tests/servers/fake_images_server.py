@@ -181,11 +181,13 @@ async def models(request: Request) -> Response:
     return JSONResponse({"object": "list", "data": data})
 
 
-app = Starlette(routes=[
-    Route("/v1/images/generations", generations, methods=["POST"]),
-    Route("/v1/images/edits", edits, methods=["POST"]),
-    Route("/v1/models", models),
-    Route("/files/{name}", serve_file),
-    Route("/_control/requests", recorded_requests),
-    Route("/health", health),
-])
+app = Starlette(
+    routes=[
+        Route("/v1/images/generations", generations, methods=["POST"]),
+        Route("/v1/images/edits", edits, methods=["POST"]),
+        Route("/v1/models", models),
+        Route("/files/{name}", serve_file),
+        Route("/_control/requests", recorded_requests),
+        Route("/health", health),
+    ]
+)

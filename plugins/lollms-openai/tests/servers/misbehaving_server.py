@@ -41,23 +41,39 @@ STATE: dict[str, dict[str, Any]] = defaultdict(lambda: {"attempts": 0, "requests
 ENDLESS_CHUNKS = 2000
 
 
-def _error(status: int, message: str, kind: str, code: str | None, headers: dict[str, str] | None = None,
-           param: str | None = None) -> JSONResponse:
+def _error(
+    status: int,
+    message: str,
+    kind: str,
+    code: str | None,
+    headers: dict[str, str] | None = None,
+    param: str | None = None,
+) -> JSONResponse:
     body = {"error": {"message": message, "type": kind, "param": param, "code": code}}
     return JSONResponse(body, status_code=status, headers=headers)
 
 
 def _chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
-    body = {"id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": int(time.time()),
-            "model": "fake-model", "choices": [{"index": 0, "delta": delta, "finish_reason": finish}], **extra}
+    body = {
+        "id": "chatcmpl-fake",
+        "object": "chat.completion.chunk",
+        "created": int(time.time()),
+        "model": "fake-model",
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+        **extra,
+    }
     return f"data: {json.dumps(body)}\n\n"
 
 
 def _usage_chunk(prompt: int, completion: int) -> str:
-    body = {"id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": int(time.time()),
-            "model": "fake-model", "choices": [],
-            "usage": {"prompt_tokens": prompt, "completion_tokens": completion,
-                      "total_tokens": prompt + completion}}
+    body = {
+        "id": "chatcmpl-fake",
+        "object": "chat.completion.chunk",
+        "created": int(time.time()),
+        "model": "fake-model",
+        "choices": [],
+        "usage": {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion},
+    }
     return f"data: {json.dumps(body)}\n\n"
 
 
@@ -75,11 +91,20 @@ def _completion(text: str, reasoning: str | None = None) -> JSONResponse:
     message: dict[str, Any] = {"role": "assistant", "content": text}
     if reasoning is not None:
         message["reasoning_content"] = reasoning
-    return JSONResponse({
-        "id": "chatcmpl-fake", "object": "chat.completion", "created": int(time.time()), "model": "fake-model",
-        "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
-        "usage": {"prompt_tokens": 5, "completion_tokens": len(text.split()), "total_tokens": 5 + len(text.split())},
-    })
+    return JSONResponse(
+        {
+            "id": "chatcmpl-fake",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": "fake-model",
+            "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
+            "usage": {
+                "prompt_tokens": 5,
+                "completion_tokens": len(text.split()),
+                "total_tokens": 5 + len(text.split()),
+            },
+        }
+    )
 
 
 def _stream(pieces: list[dict[str, Any]], body: dict[str, Any], state: dict[str, Any]) -> StreamingResponse:
@@ -98,6 +123,7 @@ def _stream(pieces: list[dict[str, Any]], body: dict[str, Any], state: dict[str,
             yield "data: [DONE]\n\n"
         finally:
             state["in_flight"] -= 1
+
     return StreamingResponse(events(), media_type="text/event-stream")
 
 
@@ -113,8 +139,9 @@ async def _endless(state: dict[str, Any]) -> AsyncIterator[str]:
         completed = True
     finally:
         # Runs on normal end, and also when the client goes away (cancellation / failed write).
-        state["events"].append({"event": "stream_end", "client_closed": not completed, "chunks_sent": sent,
-                                "time": time.time()})
+        state["events"].append(
+            {"event": "stream_end", "client_closed": not completed, "chunks_sent": sent, "time": time.time()}
+        )
 
 
 async def _cut() -> AsyncIterator[str]:
@@ -138,19 +165,35 @@ def _misbehaviour(scenario: str, attempt: int, body: dict[str, Any]) -> Response
         return None
     model = body.get("model", "")
     responses = {
-        "auth": lambda: _error(401, "Incorrect API key provided: sk-te****. You can find your API key at "
-                               "https://platform.openai.com/account/api-keys.", "invalid_request_error",
-                               "invalid_api_key"),
-        "model404": lambda: _error(404, f"The model `{model}` does not exist or you do not have access to it.",
-                                   "invalid_request_error", "model_not_found"),
-        "badrequest": lambda: _error(400, "'messages' must contain at least one message.",
-                                     "invalid_request_error", None, param="messages"),
-        "ratelimit": lambda: _error(429, "Rate limit reached for requests. Please try again in 1s.",
-                                    "requests", "rate_limit_exceeded", {"Retry-After": "1"}),
-        "status500": lambda: _error(500, "The server had an error while processing your request.",
-                                    "server_error", None),
-        "status503": lambda: _error(503, "The engine is currently overloaded, please try again later.",
-                                    "server_error", None),
+        "auth": lambda: _error(
+            401,
+            "Incorrect API key provided: sk-te****. You can find your API key at "
+            "https://platform.openai.com/account/api-keys.",
+            "invalid_request_error",
+            "invalid_api_key",
+        ),
+        "model404": lambda: _error(
+            404,
+            f"The model `{model}` does not exist or you do not have access to it.",
+            "invalid_request_error",
+            "model_not_found",
+        ),
+        "badrequest": lambda: _error(
+            400, "'messages' must contain at least one message.", "invalid_request_error", None, param="messages"
+        ),
+        "ratelimit": lambda: _error(
+            429,
+            "Rate limit reached for requests. Please try again in 1s.",
+            "requests",
+            "rate_limit_exceeded",
+            {"Retry-After": "1"},
+        ),
+        "status500": lambda: _error(
+            500, "The server had an error while processing your request.", "server_error", None
+        ),
+        "status503": lambda: _error(
+            503, "The engine is currently overloaded, please try again later.", "server_error", None
+        ),
     }
     if name == "nostreamopts" and "stream_options" in body:
         return _error(400, "Unrecognized request argument supplied: stream_options", "invalid_request_error", None)
@@ -176,8 +219,9 @@ async def api(request: Request) -> Response:
     if scenario == "slowheaders":
         await asyncio.sleep(5)
     if endpoint == "models":
-        return JSONResponse({"object": "list", "data": [
-            {"id": "fake-model", "object": "model", "created": 0, "owned_by": "fake"}]})
+        return JSONResponse(
+            {"object": "list", "data": [{"id": "fake-model", "object": "model", "created": 0, "owned_by": "fake"}]}
+        )
     if endpoint != "chat/completions":
         return _error(404, f"Unknown endpoint /v1/{endpoint}", "invalid_request_error", "unknown_url")
     text = f"echo: {_last_user_text(body)}"
@@ -185,13 +229,30 @@ async def api(request: Request) -> Response:
     if scenario == "reasoning":
         if not streaming:
             return _completion("42", reasoning="Let me think. Six times seven.")
-        return _stream([{"reasoning_content": "Let me think."}, {"reasoning_content": " Six times seven."},
-                        {"content": "4"}, {"content": "2"}], body, state)
+        return _stream(
+            [
+                {"reasoning_content": "Let me think."},
+                {"reasoning_content": " Six times seven."},
+                {"content": "4"},
+                {"content": "2"},
+            ],
+            body,
+            state,
+        )
     if scenario == "think":
         if not streaming:
             return _completion("<think>Let me think. Six times seven.</think>42")
-        return _stream([{"content": "<thi"}, {"content": "nk>Let me think."}, {"content": " Six times seven.</th"},
-                        {"content": "ink>4"}, {"content": "2"}], body, state)
+        return _stream(
+            [
+                {"content": "<thi"},
+                {"content": "nk>Let me think."},
+                {"content": " Six times seven.</th"},
+                {"content": "ink>4"},
+                {"content": "2"},
+            ],
+            body,
+            state,
+        )
     if not streaming:
         return _completion(text)
     if scenario == "cut":
@@ -201,11 +262,13 @@ async def api(request: Request) -> Response:
     if scenario == "endless":
         return StreamingResponse(_endless(state), media_type="text/event-stream")
     if scenario == "malformed":
+
         async def malformed() -> AsyncIterator[str]:
             yield _chunk({"role": "assistant", "content": "good"})
             yield "data: {this is not json\n\n"
             yield _chunk({"content": " never reached"})
             yield "data: [DONE]\n\n"
+
         return StreamingResponse(malformed(), media_type="text/event-stream")
     return _stream([{"content": piece} for piece in re.findall(r"\s*\S+", text)], body, state)
 
@@ -220,8 +283,10 @@ async def health(request: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
 
-app = Starlette(routes=[
-    Route("/health", health),
-    Route("/_control/{key}", control),
-    Route("/{scenario}/{key}/v1/{endpoint:path}", api, methods=["GET", "POST"]),
-])
+app = Starlette(
+    routes=[
+        Route("/health", health),
+        Route("/_control/{key}", control),
+        Route("/{scenario}/{key}/v1/{endpoint:path}", api, methods=["GET", "POST"]),
+    ]
+)

@@ -23,7 +23,7 @@ def encode_png(width: int, height: int, pixels: list[Pixel]) -> bytes:
     raw = bytearray()
     for y in range(height):
         raw.append(0)  # filter type None
-        for r, g, b, a in pixels[y * width:(y + 1) * width]:
+        for r, g, b, a in pixels[y * width : (y + 1) * width]:
             raw += bytes((r, g, b, a))
     return _png_from_scanlines(width, height, bytes(raw))
 
@@ -52,8 +52,8 @@ def decode_png(data: bytes) -> tuple[int, int, list[Pixel]]:
         raise ValueError("not a PNG (bad signature)")
     pos, idat, width, height, colour = len(PNG_SIGNATURE), b"", 0, 0, 6
     while pos < len(data):
-        (length,) = struct.unpack(">I", data[pos:pos + 4])
-        kind, body = data[pos + 4:pos + 8], data[pos + 8:pos + 8 + length]
+        (length,) = struct.unpack(">I", data[pos : pos + 4])
+        kind, body = data[pos + 4 : pos + 8], data[pos + 8 : pos + 8 + length]
         pos += 12 + length
         if kind == b"IHDR":
             width, height, depth, colour, _, _, interlace = struct.unpack(">IIBBBBB", body)
@@ -69,7 +69,7 @@ def decode_png(data: bytes) -> tuple[int, int, list[Pixel]]:
     rows: list[bytearray] = []
     prev = bytearray(stride)
     for y in range(height):
-        ftype, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        ftype, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1 : (y + 1) * (stride + 1)])
         for i in range(stride):
             left = line[i - bpp] if i >= bpp else 0
             up, up_left = prev[i], (prev[i - bpp] if i >= bpp else 0)
@@ -80,6 +80,6 @@ def decode_png(data: bytes) -> tuple[int, int, list[Pixel]]:
     pixels: list[Pixel] = []
     for line in rows:
         for x in range(width):
-            px = line[x * bpp:(x + 1) * bpp]
+            px = line[x * bpp : (x + 1) * bpp]
             pixels.append((px[0], px[1], px[2], px[3] if bpp == 4 else 255))
     return width, height, pixels

@@ -98,6 +98,15 @@ def python_argv(*args: str) -> list[str]:
 def uvicorn_argv(module_attr: str, port: int) -> list[str]:
     """Argv serving an ASGI app from this directory with uvicorn."""
     return python_argv(
-        "-m", "uvicorn", module_attr, "--app-dir", str(SERVERS_DIR),
-        "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
+        "-m",
+        "uvicorn",
+        module_attr,
+        "--app-dir",
+        str(SERVERS_DIR),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
     )

@@ -75,8 +75,9 @@ class OpenAIBinding(LollmsLLMBinding):
             while True:
                 body = build_chat_body(request, model, stream=True, include_usage=self._include_usage)
                 try:
-                    with http.stream(conn.client, "POST", "/chat/completions", settings=conn.settings,
-                                     json=body) as response:
+                    with http.stream(
+                        conn.client, "POST", "/chat/completions", settings=conn.settings, json=body
+                    ) as response:
                         for payload in http.iter_sse(response):
                             yield from state.feed(payload)
                     break
@@ -96,8 +97,7 @@ class OpenAIBinding(LollmsLLMBinding):
         try:
             if request.extra.get("http_stream") is False:
                 body = build_chat_body(request, model, stream=False, include_usage=False)
-                response = await http.arequest(client, "POST", "/chat/completions", settings=conn.settings,
-                                               json=body)
+                response = await http.arequest(client, "POST", "/chat/completions", settings=conn.settings, json=body)
                 for chunk in chunks_from_completion(response.json(), where):
                     yield chunk
                 return
@@ -105,8 +105,9 @@ class OpenAIBinding(LollmsLLMBinding):
             while True:
                 body = build_chat_body(request, model, stream=True, include_usage=self._include_usage)
                 try:
-                    async with http.astream(client, "POST", "/chat/completions", settings=conn.settings,
-                                            json=body) as response:
+                    async with http.astream(
+                        client, "POST", "/chat/completions", settings=conn.settings, json=body
+                    ) as response:
                         async for payload in http.aiter_sse(response):
                             for chunk in state.feed(payload):
                                 yield chunk
@@ -134,7 +135,9 @@ class OpenAIBinding(LollmsLLMBinding):
         data = self.connection.post_json("/embeddings", body).get("data") or []
         vectors = [item["embedding"] for item in sorted(data, key=lambda d: d.get("index", 0))]
         if len(vectors) != len(inputs):
-            raise ServerError(f"{self.host_address}/embeddings returned {len(vectors)} vectors for {len(inputs)} inputs")
+            raise ServerError(
+                f"{self.host_address}/embeddings returned {len(vectors)} vectors for {len(inputs)} inputs"
+            )
         return vectors[0] if isinstance(text, str) else vectors
 
     # -- tokens ---------------------------------------------------------------------------
@@ -162,8 +165,12 @@ class OpenAIBinding(LollmsLLMBinding):
     def list_models(self) -> list[dict[str, Any]]:
         """/models: ``model_name`` plus ``owned_by``, ``created`` and ``context_length`` when reported."""
         return [
-            {"model_name": m.get("id", ""), "owned_by": m.get("owned_by"), "created": m.get("created"),
-             "context_length": _context_of(m)}
+            {
+                "model_name": m.get("id", ""),
+                "owned_by": m.get("owned_by"),
+                "created": m.get("created"),
+                "context_length": _context_of(m),
+            }
             for m in self._models_payload()
         ]
 
@@ -198,8 +205,8 @@ class OpenAIBinding(LollmsLLMBinding):
 
 def _context_of(entry: dict[str, Any]) -> int | None:
     """Context size if the server reports one (llama.cpp: meta.n_ctx; vLLM: max_model_len; others vary)."""
-    meta = entry.get("meta") if isinstance(entry.get("meta"), dict) else {}
-    for source in (entry, meta):
+    meta = entry.get("meta")
+    for source in (entry, meta if isinstance(meta, dict) else {}):
         for key in ("n_ctx", *_CONTEXT_KEYS):
             value = source.get(key)
             if isinstance(value, int) and value > 0:

@@ -87,12 +87,12 @@ class ThinkSplitter:
             at = self._buffer.find(tag)
             if at >= 0:
                 self._emit(out, self._buffer[:at])
-                self._buffer = self._buffer[at + len(tag):]
+                self._buffer = self._buffer[at + len(tag) :]
                 self._inside = not self._inside
                 continue
             keep = _partial_suffix(self._buffer, tag)
             self._emit(out, self._buffer[: len(self._buffer) - keep])
-            self._buffer = self._buffer[len(self._buffer) - keep:]
+            self._buffer = self._buffer[len(self._buffer) - keep :]
             break
         return out
 

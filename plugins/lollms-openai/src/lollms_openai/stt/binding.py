@@ -38,9 +38,14 @@ class OpenAITranscriptionBinding(LollmsSTTBinding):
 
     def _transcribe(self, audio: bytes | Path, params: dict[str, Any]) -> str:
         data = read_bytes_source(audio, "audio file")
-        name = audio.name if isinstance(audio, Path) else "audio" + {"audio/wav": ".wav", "audio/flac": ".flac",
-                                                                     "audio/ogg": ".ogg", "audio/mpeg": ".mp3"}.get(
-            _audio_mime(data), ".wav")
+        name = (
+            audio.name
+            if isinstance(audio, Path)
+            else "audio"
+            + {"audio/wav": ".wav", "audio/flac": ".flac", "audio/ogg": ".ogg", "audio/mpeg": ".mp3"}.get(
+                _audio_mime(data), ".wav"
+            )
+        )
         translate = bool(params.get("translate"))
         fmt = params.get("response_format") or "json"
         form: dict[str, str] = {"model": params.get("model") or self.model_name or "whisper-1", "response_format": fmt}
@@ -54,8 +59,9 @@ class OpenAITranscriptionBinding(LollmsSTTBinding):
         try:
             return str(response.json()["text"]).strip()
         except (ValueError, KeyError, TypeError):
-            raise ServerError(f"{self.host_address}{path}: expected JSON with a 'text' field, got "
-                              f"{response.text[:200]!r}") from None
+            raise ServerError(
+                f"{self.host_address}{path}: expected JSON with a 'text' field, got {response.text[:200]!r}"
+            ) from None
 
     def list_models(self) -> list[dict[str, Any]]:
         """/models as ``model_name`` dicts (the configured model when the server has no /models)."""

@@ -89,5 +89,10 @@ class OpenAIImageBinding(LollmsTTIBinding):
 
 def _download_settings(s: http.HttpSettings) -> http.HttpSettings:
     """Retry/timeout settings for downloading a `url` image (same policy, no API headers)."""
-    return http.HttpSettings(base_url="", read_timeout=s.read_timeout, connect_timeout=s.connect_timeout,
-                             retry=s.retry, service="image download")
+    return http.HttpSettings(
+        base_url="",
+        read_timeout=s.read_timeout,
+        connect_timeout=s.connect_timeout,
+        retry=s.retry,
+        service="image download",
+    )

@@ -12,8 +12,21 @@ from .._connection import OpenAIConnection
 __all__ = ["OPENAI_VOICES", "OpenAISpeechBinding"]
 
 #: The voices OpenAI's speech models accept (API reference, audio/createSpeech).
-OPENAI_VOICES = ["alloy", "ash", "ballad", "coral", "echo", "fable", "nova", "onyx", "sage", "shimmer", "verse",
-                 "marin", "cedar"]
+OPENAI_VOICES = [
+    "alloy",
+    "ash",
+    "ballad",
+    "coral",
+    "echo",
+    "fable",
+    "nova",
+    "onyx",
+    "sage",
+    "shimmer",
+    "verse",
+    "marin",
+    "cedar",
+]
 
 
 class OpenAISpeechBinding(LollmsTTSBinding):
@@ -36,10 +49,16 @@ class OpenAISpeechBinding(LollmsTTSBinding):
         voice = voice or str(self.config.get("voice") or "alloy")
         voices = self.list_voices()
         if voice not in voices:
-            raise ConfigError(f"unknown voice '{voice}' for {self.host_address}; known voices: {', '.join(voices)} "
-                              "(set the `voices` config parameter if this server has others)")
-        body: dict[str, Any] = {"model": params.get("model") or self.model_name or "tts-1", "input": text,
-                                "voice": voice, "response_format": params.get("response_format") or "wav"}
+            raise ConfigError(
+                f"unknown voice '{voice}' for {self.host_address}; known voices: {', '.join(voices)} "
+                "(set the `voices` config parameter if this server has others)"
+            )
+        body: dict[str, Any] = {
+            "model": params.get("model") or self.model_name or "tts-1",
+            "input": text,
+            "voice": voice,
+            "response_format": params.get("response_format") or "wav",
+        }
         if params.get("speed") is not None:
             body["speed"] = params["speed"]
         if params.get("instructions"):
