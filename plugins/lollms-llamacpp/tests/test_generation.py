@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 import pytest
-from llamacpp_probe import slots_busy
+from llamacpp_probe import seconds_until_idle, slots_busy
 from lollms_core.errors import NotSupportedError
 from lollms_core.types import MSG_TYPE
 
@@ -56,30 +56,30 @@ def test_callback_stop_after_n_chunks_stops_decoding(shared_binding: Any) -> Non
     out = shared_binding.generate_text(LONG, n_predict=400, streaming_callback=stop_after_four, **GREEDY)
     assert len(seen) == 4
     assert out == "".join(seen)
-    # The slot is already released when the call returns: llama.cpp was told to stop, not drained.
-    assert slots_busy(shared_binding) == 0
+    # llama.cpp was told to stop, not drained: the slot is free within a token or two, while the
+    # full 400-token answer below takes seconds.
+    idle_after = seconds_until_idle(shared_binding)
+    t_full = time.perf_counter()
     full = shared_binding.generate_text(LONG, n_predict=400, **GREEDY)
+    assert idle_after * 10 < time.perf_counter() - t_full
     assert full.startswith(out)
     assert len(full) > len(out) * 5
     assert time.perf_counter() - t0 < 120
 
 
 def test_breaking_out_of_the_iterator_frees_the_slot(shared_binding: Any) -> None:
-    it = shared_binding.stream(LONG, n_predict=400, **GREEDY)
+    it = shared_binding.stream(LONG, n_predict=2000, **GREEDY)
     first = [next(it) for _ in range(3)]
     assert any(c.text for c in first)
     it.close()
-    assert slots_busy(shared_binding) == 0
+    assert seconds_until_idle(shared_binding) < 2.0  # 2000 tokens would take 10 s or more
 
 
 def test_cancel_stops_decoding_even_when_nobody_pulls(shared_binding: Any) -> None:
     it = shared_binding.stream(LONG, n_predict=2000, **GREEDY)
     next(it)
     shared_binding.cancel()  # nobody calls next() after this: the engine must stop by itself
-    deadline = time.monotonic() + 10
-    while slots_busy(shared_binding) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert slots_busy(shared_binding) == 0
+    assert seconds_until_idle(shared_binding) < 2.0  # 2000 tokens would take 10 s or more
     it.close()
 
 
