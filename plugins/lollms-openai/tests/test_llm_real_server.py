@@ -113,6 +113,6 @@ def test_concurrent_async_streams_on_the_real_server(make_llm: Any) -> None:
         return "".join([c.text async for c in llm.astream(f"Say the number {i}.", n_predict=2, temperature=0)])
 
     async def main() -> list[str]:
-        return await asyncio.gather(*(one(i) for i in range(12)))
+        return await asyncio.gather(*(one(i) for i in range(6)))
 
     assert all(asyncio.run(main()))
