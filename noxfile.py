@@ -58,7 +58,8 @@ def tests(session: nox.Session) -> None:
     unknown = [w for w in wanted if w not in PACKAGES]
     if unknown:
         session.error(f"unknown package(s) {unknown}; choose from {list(PACKAGES)}")
-    env = {"HF_HUB_OFFLINE": "1", "LOLLMS_CACHE_DIR": str(Path(session.create_tmp()) / "lollms-cache")}
+    # Absolute: a relative cache dir would follow each subprocess into its own cwd.
+    env = {"HF_HUB_OFFLINE": "1", "LOLLMS_CACHE_DIR": str((Path(session.create_tmp()) / "lollms-cache").resolve())}
     for name in wanted:
         tests_dir = PACKAGES[name] / "tests"
         if tests_dir.is_dir():
