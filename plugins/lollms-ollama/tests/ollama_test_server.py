@@ -66,6 +66,7 @@ class ServerRecords:
     early_closes: list[dict[str, Any]] = field(default_factory=list)
     completed_streams: list[dict[str, Any]] = field(default_factory=list)
     hits: Counter[str] = field(default_factory=Counter)
+    engine_errors: list[str] = field(default_factory=list)
 
     def last(self, path: str) -> dict[str, Any]:
         """The last request made to ``path`` (with ``body`` and ``authorization``)."""
@@ -173,7 +174,11 @@ class OllamaTestServer:
 
     def _client(self) -> httpx.AsyncClient:
         if self._upstream is None:  # created lazily inside the server's event loop
-            self._upstream = httpx.AsyncClient(base_url=self._engine_url, timeout=120)
+            # No keep-alive to the engine: llama-server (cpp-httplib) drops idle pooled connections,
+            # and a reused dead one fails as "Server disconnected without sending a response".
+            self._upstream = httpx.AsyncClient(
+                base_url=self._engine_url, timeout=120, limits=httpx.Limits(max_keepalive_connections=0)
+            )
         return self._upstream
 
     async def _resolve(self, request: Request, need_model: bool = True) -> tuple[dict[str, Any], str] | Response:
@@ -263,8 +268,12 @@ class OllamaTestServer:
             return JSONResponse(merged)
 
         async def frames() -> AsyncIterator[bytes]:
-            async for obj in source:
-                yield ndjson_line(obj)
+            try:
+                async for obj in source:
+                    yield ndjson_line(obj)
+            except Exception as exc:  # recorded and reported in-band, never a silently dropped connection
+                self.records.engine_errors.append(repr(exc))
+                yield ndjson_line({"error": f"test server: {type(exc).__name__}: {exc}"})
 
         def on_finish(completed: bool, sent: int) -> None:
             entry = {"path": request.url.path, "model": name, "frames_sent": sent}
@@ -293,22 +302,28 @@ class OllamaTestServer:
         usage: dict[str, Any] = {}
         timings: dict[str, Any] = {}
         finish = "stop"
-        async with self._client().stream("POST", route, json=payload) as upstream:
-            if upstream.status_code != 200:
-                detail = (await upstream.aread()).decode(errors="replace")
-                yield {"error": f"llama engine answered {upstream.status_code}: {detail[:200]}"}
-                return
-            async for line in upstream.aiter_lines():
-                if not line.startswith("data: ") or line == "data: [DONE]":
-                    continue
-                event = json.loads(line[6:])
-                usage = event.get("usage") or usage
-                timings = event.get("timings") or timings
-                for choice in event.get("choices") or []:
-                    finish = choice.get("finish_reason") or finish
-                    text = (choice.get("delta") or {}).get("content") or choice.get("text") or ""
-                    if text:
-                        yield ollama_frame(name, kind, text)
+        try:
+            async with self._client().stream("POST", route, json=payload) as upstream:
+                if upstream.status_code != 200:
+                    detail = (await upstream.aread()).decode(errors="replace")
+                    yield {"error": f"llama engine answered {upstream.status_code}: {detail[:200]}"}
+                    return
+                async for line in upstream.aiter_lines():
+                    if not line.startswith("data: ") or line == "data: [DONE]":
+                        continue
+                    event = json.loads(line[6:])
+                    usage = event.get("usage") or usage
+                    timings = event.get("timings") or timings
+                    for choice in event.get("choices") or []:
+                        finish = choice.get("finish_reason") or finish
+                        text = (choice.get("delta") or {}).get("content") or choice.get("text") or ""
+                        if text:
+                            yield ollama_frame(name, kind, text)
+        except httpx.HTTPError as exc:
+            # Ollama reports a failure after the stream started as an error frame (docs/api/errors.mdx).
+            self.records.engine_errors.append(repr(exc))
+            yield {"error": f"llama engine stream failed: {type(exc).__name__}: {exc}"}
+            return
         done = ollama_frame(name, kind, "", done=True, done_reason="length" if finish == "length" else "stop")
         done.update(final_stats(started, usage, timings))
         yield done
