@@ -35,7 +35,7 @@ def install_everything(session: nox.Session) -> None:
 @nox.session
 def lint(session: nox.Session) -> None:
     """Ruff, over the whole tree (one configuration: ruff.toml)."""
-    session.install("ruff>=0.6")
+    session.install("ruff==0.17.6")  # pinned: a new ruff may add rules or format Markdown differently
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
 
@@ -43,7 +43,7 @@ def lint(session: nox.Session) -> None:
 @nox.session
 def typecheck(session: nox.Session) -> None:
     """Mypy: strict on the core, the plugins' sources checked with the same settings."""
-    session.install("mypy>=1.10", "types-PyYAML", "pytest", "hypothesis", "-e", "core")
+    session.install("mypy==2.4.1", "types-PyYAML", "pytest", "hypothesis", "-e", "core")
     session.install("--no-deps", *[arg for p in PLUGINS for arg in ("-e", str(p.relative_to(ROOT)))])
     session.run("mypy", "--strict", "core/src/lollms_core")
     for plugin in PLUGINS:
