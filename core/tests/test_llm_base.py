@@ -6,8 +6,9 @@ import asyncio
 from typing import Any
 
 import pytest
-from lollms_core import MSG_OPERATION_TYPE, MSG_TYPE, LollmsLLMBindingManager
-from lollms_core.errors import CallbackError, ConfigError, ServerError
+from lollms_core import MSG_OPERATION_TYPE, MSG_TYPE, LollmsLLMBinding, LollmsLLMBindingManager
+from lollms_core.errors import CallbackError, ConfigError, NotSupportedError, ServerError
+from lollms_core.testing.echo import EchoLLMBinding
 from lollms_core.types import GenerationOptions
 
 PROMPT = "one two three four five six"
@@ -251,3 +252,36 @@ def test_model_helpers() -> None:
     assert binding.model_name == "other"
     assert binding.build_request("x").model == "other"
     assert binding.build_request("x", model="third").model == "third"
+
+
+class _ShortEmbedder(EchoLLMBinding):
+    """A binding whose backend drops an input: the base must notice."""
+
+    def _embed(self, inputs: list[str], **kwargs: Any) -> list[list[float]]:
+        return super()._embed(inputs[:-1])
+
+
+def test_embed_shapes_and_input_checks_live_in_the_base() -> None:
+    binding = make()
+    single, batch = binding.embed("a b"), binding.embed(["a b", "c"])
+    assert isinstance(single, list)
+    assert isinstance(single[0], float)
+    assert batch[0] == single
+    assert len(batch) == 2
+    assert binding.embed([]) == []
+    with pytest.raises(TypeError, match="str or a list of str"):
+        binding.embed(["ok", 3])  # type: ignore[list-item]
+
+
+def test_embed_answer_of_the_wrong_length_is_a_server_error() -> None:
+    binding = _ShortEmbedder()
+    with pytest.raises(ServerError, match="returned 1 vectors for 2 inputs"):
+        binding.embed(["a", "b"])
+
+
+def test_embed_without_the_primitive_is_not_supported() -> None:
+    class NoEmbeddings(LollmsLLMBinding):
+        manifest = EchoLLMBinding.manifest
+
+    with pytest.raises(NotSupportedError):
+        NoEmbeddings().embed("x")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
 from typing import Any, ClassVar, Union
 
-from ..errors import BackendError, CallbackError, NotSupportedError, error_dict
+from ..errors import BackendError, CallbackError, NotSupportedError, ServerError, error_dict
 from ..text import split_discussion as _split_discussion
 from ..types import (
     ChatRequest,
@@ -325,7 +325,25 @@ class LollmsLLMBinding(Seed000Generate, LollmsBinding):
         return len(self.tokenize(text))
 
     def embed(self, text: str | list[str], **kwargs: Any) -> list[float] | list[list[float]]:
-        """One vector for a string, a list of vectors for a list of strings."""
+        """One vector for a string, a list of vectors (one batch) for a list of strings.
+
+        Bindings implement :meth:`_embed`; this checks the input and the answer's length once for all.
+        """
+        if isinstance(text, str):
+            inputs = [text]
+        elif isinstance(text, list) and all(isinstance(t, str) for t in text):
+            inputs = list(text)
+        else:
+            raise TypeError(f"embed() takes a str or a list of str, not {type(text).__name__}")
+        if not inputs:
+            return []
+        vectors = self._observed("embed", lambda: self._embed(inputs, **kwargs))
+        if len(vectors) != len(inputs):
+            raise ServerError(f"{self.binding_name} returned {len(vectors)} vectors for {len(inputs)} inputs")
+        return vectors[0] if isinstance(text, str) else vectors
+
+    def _embed(self, inputs: list[str], **kwargs: Any) -> list[list[float]]:
+        """One vector per input, in order (the embeddings primitive)."""
         raise NotSupportedError(f"the {self.binding_name} binding has no embeddings")
 
     def get_model_info(self) -> dict[str, Any]:

@@ -133,11 +133,9 @@ class EchoLLMBinding(LollmsLLMBinding):
         """Text of word-piece ids."""
         return _VOCAB.decode(tokens)
 
-    def embed(self, text: str | list[str], **kwargs: Any) -> list[float] | list[list[float]]:
-        """A deterministic 16-dimension hashed bag of words, normalised."""
-        if isinstance(text, list):
-            return [self._vector(t) for t in text]
-        return self._vector(text)
+    def _embed(self, inputs: list[str], **kwargs: Any) -> list[list[float]]:
+        """A deterministic 16-dimension hashed bag of words per input, normalised."""
+        return [self._vector(t) for t in inputs]
 
     @staticmethod
     def _vector(text: str) -> list[float]:

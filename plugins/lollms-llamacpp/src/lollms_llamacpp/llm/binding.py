@@ -245,23 +245,15 @@ class LlamaCppBinding(LollmsLLMBinding):
         """Exact number of tokens of ``text``."""
         return len(self.tokenize(text))
 
-    def embed(self, text: str | list[str], **kwargs: Any) -> list[float] | list[list[float]]:
-        """Mean-pooled embedding: one vector for a string, one per item for a list."""
+    def _embed(self, inputs: list[str], **kwargs: Any) -> list[list[float]]:
+        """Mean-pooled embeddings, one per input."""
         if kwargs:
             raise ConfigError(f"embed() of llamacpp takes no options; got {', '.join(sorted(kwargs))}")
-        if isinstance(text, str):
-            inputs = [text]
-        elif isinstance(text, list) and all(isinstance(t, str) for t in text):
-            inputs = text
-        else:
-            raise TypeError(f"embed() takes a str or a list of str, not {type(text).__name__}")
         engine = self._require_engine()
         if not engine.settings.embeddings:
             raise NotSupportedError("embeddings are off for this binding: create it with embeddings=true")
-        if not inputs:
-            return []
-        vectors = engine.embed(inputs)
-        return vectors[0] if isinstance(text, str) else vectors
+        vectors: list[list[float]] = engine.embed(inputs)
+        return vectors
 
     def close(self) -> None:
         """Free the loaded model. Safe to call twice."""

@@ -117,22 +117,14 @@ class OllamaBinding(LollmsLLMBinding):
         raise ServerError(f"{where}: the stream ended before its final (done) object")
 
     # -- embeddings -----------------------------------------------------------------------
-    def embed(self, text: str | list[str], **kwargs: Any) -> list[float] | list[list[float]]:
+    def _embed(self, inputs: list[str], **kwargs: Any) -> list[list[float]]:
         """Vectors from /api/embed (one request for a whole list). ``model=`` picks another model."""
         model = self._model(kwargs.pop("model", None))
-        if isinstance(text, str):
-            inputs: list[str] = [text]
-        elif isinstance(text, list) and all(isinstance(t, str) for t in text):
-            inputs = text
-        else:
-            raise TypeError(f"embed() takes a str or a list of str, not {type(text).__name__}")
         body: dict[str, Any] = {"model": model, "input": inputs}
         if self._keep_alive:
             body["keep_alive"] = self._keep_alive
         vectors: list[list[float]] = self._post("/api/embed", body, model)["embeddings"]
-        if len(vectors) != len(inputs):
-            raise ServerError(f"Ollama at {self.host_address} returned {len(vectors)} vectors for {len(inputs)} inputs")
-        return vectors[0] if isinstance(text, str) else vectors
+        return vectors
 
     # -- tokens ---------------------------------------------------------------------------
     def _tiktoken(self) -> Any:

@@ -7,7 +7,7 @@ from typing import Any
 
 from lollms_core import http
 from lollms_core.bindings import LollmsLLMBinding
-from lollms_core.errors import BackendError, ConfigError, NotFoundError, ServerError
+from lollms_core.errors import BackendError, ConfigError, NotFoundError
 from lollms_core.types import ChatRequest, Chunk
 
 from .._connection import OpenAIConnection
@@ -122,23 +122,12 @@ class OpenAIBinding(LollmsLLMBinding):
             raise self._not_found(exc, model) from None
 
     # -- embeddings -----------------------------------------------------------------------
-    def embed(self, text: str | list[str], **kwargs: Any) -> list[float] | list[list[float]]:
+    def _embed(self, inputs: list[str], **kwargs: Any) -> list[list[float]]:
         """Vectors from /embeddings, one request for a whole list. ``model=`` picks another model."""
         model = self._model(kwargs.pop("model", None))
-        if isinstance(text, str):
-            inputs = [text]
-        elif isinstance(text, list) and all(isinstance(t, str) for t in text):
-            inputs = text
-        else:
-            raise TypeError(f"embed() takes a str or a list of str, not {type(text).__name__}")
         body: dict[str, Any] = {"model": model, "input": inputs, **kwargs}
         data = self.connection.post_json("/embeddings", body).get("data") or []
-        vectors = [item["embedding"] for item in sorted(data, key=lambda d: d.get("index", 0))]
-        if len(vectors) != len(inputs):
-            raise ServerError(
-                f"{self.host_address}/embeddings returned {len(vectors)} vectors for {len(inputs)} inputs"
-            )
-        return vectors[0] if isinstance(text, str) else vectors
+        return [item["embedding"] for item in sorted(data, key=lambda d: d.get("index", 0))]
 
     # -- tokens ---------------------------------------------------------------------------
     def tokenize(self, text: str) -> list[int]:
