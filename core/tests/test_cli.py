@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -155,8 +154,12 @@ def test_generate_ctrl_c_exits_130_with_the_partial_output(env):
         env=env,
         text=True,
     )
-    first = proc.stdout.read(2)
-    time.sleep(0.3)
+    # Interrupt once a second word has arrived: the stream is then running, mid-generation.
+    first = ""
+    while "w2" not in first:
+        piece = proc.stdout.read(1)
+        assert piece, f"the stream ended before its second word: {first!r}"
+        first += piece
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=10)
     assert proc.returncode == 130

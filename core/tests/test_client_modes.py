@@ -132,3 +132,21 @@ def test_explicit_config_model_beats_the_seed_argument(registry):
         registry=registry,
     )
     assert client.llm.model_name == "from-config"
+
+
+def test_generation_mode_as_the_enums_integer_value_is_that_member(registry):
+    # Seed code passes ELF_GENERATION_FORMAT.VLLM.value as often as the member (was a KeyError).
+    client = LollmsClient(default_generation_mode=5, registry=registry)
+    assert client.llm.binding_name == "openai"
+    assert client.llm.config["host_address"] == "http://localhost:8000/v1"
+
+
+@pytest.mark.parametrize("mode", [99, -1, 2.0, True, "gpt", ["OPENAI"]])
+def test_unknown_generation_mode_is_a_config_error_naming_it_and_the_allowed_ones(registry, mode):
+    from lollms_core import ConfigError
+
+    with pytest.raises(ConfigError) as caught:
+        LollmsClient(default_generation_mode=mode, registry=registry)
+    message = str(caught.value)
+    assert f"default_generation_mode {mode!r}" in message
+    assert "LOLLMS (0)" in message and "VLLM (5)" in message

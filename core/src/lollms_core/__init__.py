@@ -40,6 +40,7 @@ from .errors import (
     NotFoundError,
     NotSupportedError,
     RateLimitError,
+    ReadOnlyDatabaseError,
     ServerError,
 )
 from .hookspecs import hookimpl
@@ -110,6 +111,7 @@ __all__ = [
     "NotSupportedError",
     "Parameter",
     "RateLimitError",
+    "ReadOnlyDatabaseError",
     "Registry",
     "ServerError",
     "__version__",

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError, LollmsError
+from ._sqlite_open import check_db_path, check_is_ours, connect
+from .errors import ConfigError, LollmsError, ReadOnlyDatabaseError
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -134,20 +135,37 @@ class SQLiteDiscussionStore:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        if not self.path.parent.is_dir():
-            raise ConfigError(f"db_path '{self.path}': folder '{self.path.parent}' does not exist")
-        # Autocommit mode: transactions are opened explicitly, one per operation.
-        self._conn = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False, timeout=30)
+        #: ``True`` when the file is not writable: it is opened read-only and every write raises
+        #: :class:`~lollms_core.errors.ReadOnlyDatabaseError`.
+        self.read_only = check_db_path(self.path)
+        self._conn = connect(self.path, self.read_only)
         self._lock = threading.RLock()
         try:
+            check_is_ours(self._conn, self.path)  # before any write: a foreign file stays byte-identical
             self._check_version()
-            # WAL: readers in other processes never block the writer, and a crash keeps every commit.
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute("PRAGMA foreign_keys=ON")
-            self._migrate()
+            if self.read_only:
+                self._check_readable_as_is()
+            else:
+                # WAL: readers in other processes never block the writer, and a crash keeps every commit.
+                self._conn.execute("PRAGMA journal_mode=WAL")
+                self._conn.execute("PRAGMA foreign_keys=ON")
+                self._migrate()
+        except sqlite3.DatabaseError as exc:
+            self._conn.close()
+            raise ConfigError(f"db_path '{self.path}' is not a usable SQLite database: {exc}") from None
         except BaseException:
             self._conn.close()
             raise
+
+    def _check_readable_as_is(self) -> None:
+        """A read-only file cannot be migrated: it must already have this version's schema."""
+        version = self._check_version()
+        if version < SCHEMA_VERSION:
+            raise ReadOnlyDatabaseError(
+                f"discussion database '{self.path}' is read-only and "
+                + ("empty" if version == 0 else f"has the older schema version {version}")
+                + f"; lollms needs schema version {SCHEMA_VERSION}: make the file writable once so it can be set up"
+            )
 
     def _check_version(self) -> int:
         version: int = self._conn.execute("PRAGMA user_version").fetchone()[0]
@@ -170,6 +188,11 @@ class SQLiteDiscussionStore:
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Cursor]:
+        if self.read_only:
+            raise ReadOnlyDatabaseError(
+                f"discussion database '{self.path}' was opened read-only (the file is not writable): "
+                "reading works, changes are refused; make the file writable to change discussions"
+            )
         with self._lock:
             cur = self._conn.cursor()
             cur.execute("BEGIN IMMEDIATE")

@@ -153,6 +153,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if func is None:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
+    if sys.stdout is None:
+        # Python sets sys.stdout to None when fd 1 was closed (`lollms ... >&-`): every result is lost.
+        print("lollms: error: standard output is closed; redirect it to a file or /dev/null", file=sys.stderr)
+        return EXIT_ERROR
     try:
         return int(func(args) or 0)
     except KeyboardInterrupt:

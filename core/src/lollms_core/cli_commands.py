@@ -52,8 +52,28 @@ def parse_config_pairs(pairs: list[str]) -> dict[str, str]:
 
 
 def text_arg(value: str) -> str:
-    """The argument itself, or standard input for ``-``."""
-    return sys.stdin.read() if value == "-" else value
+    """The argument itself, or standard input for ``-``.
+
+    :raises ConfigError: standard input is closed or not UTF-8, or the argument holds bytes
+        that are not UTF-8 (Python keeps them as lone surrogates); the message says where.
+    """
+    from .bindings._text_check import check_encodable
+
+    if value != "-":
+        check_encodable(value, "the command-line text argument")
+        return value
+    if sys.stdin is None:  # `lollms ... - <&-`: fd 0 was closed before Python started
+        raise ConfigError("'-' reads standard input, but standard input is closed; pipe the text in or pass it")
+    try:
+        text = sys.stdin.read()
+        # Under the C/POSIX locale Python reads stdin with surrogateescape: bad bytes become surrogates.
+        check_encodable(text, "standard input")
+        return text
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"standard input is not UTF-8 text: byte {exc.object[exc.start]:#04x} at offset {exc.start} "
+            "cannot be decoded; convert it (iconv -t UTF-8) first"
+        ) from None
 
 
 def _modality_of(name: str, preferred: Modality, explicit: str | None = None) -> Modality:
@@ -93,7 +113,7 @@ def _default_llm(args: argparse.Namespace) -> tuple[str, list[str]]:
         return "llamacpp", [f"model_path={model_path}", *args.config]
     conf = _config_file()
     if conf.get("binding"):
-        pairs = [f"{k}={v if isinstance(v, str) else json.dumps(v)}" for k, v in (conf.get("config") or {}).items()]
+        pairs = [f"{k}={v if isinstance(v, str) else json.dumps(v)}" for k, v in conf["config"].items()]
         if conf.get("model") and not args.model:
             args.model = str(conf["model"])
         return str(conf["binding"]), [*pairs, *args.config]
@@ -121,7 +141,16 @@ def _config_file() -> dict[str, Any]:
         data: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise ConfigError(f"cannot read {path}: {exc}") from None
-    return data
+    return _checked_config(data, path)
+
+
+def _checked_config(data: dict[str, Any], path: Path) -> dict[str, Any]:
+    """The config file's keys with the shapes the CLI uses; a wrong shape names the key and the file."""
+    expected = {"binding": (str, "a string"), "model": (str, "a string"), "config": (dict, "a table ([config])")}
+    for key, (kind, what) in expected.items():
+        if key in data and not isinstance(data[key], kind):
+            raise ConfigError(f"{path}: '{key}' must be {what}, not {data[key]!r} ({type(data[key]).__name__})")
+    return {**data, "config": data.get("config", {})}
 
 
 def write_output(path: str, data: bytes) -> None:

@@ -161,12 +161,19 @@ class LollmsClient(TextMixin, MediaMixin):
     def _binding_for_format(self, mode: ELF_GENERATION_FORMAT | str | None) -> tuple[str, str | None]:
         if mode is None:
             mode = ELF_GENERATION_FORMAT.LOLLMS
-        if isinstance(mode, str):
-            try:
-                mode = ELF_GENERATION_FORMAT[mode.upper()]
-            except KeyError:
-                allowed = ", ".join(f.name for f in ELF_GENERATION_FORMAT)
-                raise ConfigError(f"default_generation_mode {mode!r} is not one of {allowed}") from None
+        if not isinstance(mode, ELF_GENERATION_FORMAT):
+            # A name ("openai") or the enum's integer value (seed code passes either); anything else is named.
+            by_name = {f.name: f for f in ELF_GENERATION_FORMAT}
+            by_value = {f.value: f for f in ELF_GENERATION_FORMAT}
+            found = by_name.get(mode.upper()) if isinstance(mode, str) else None
+            if isinstance(mode, int) and not isinstance(mode, bool):
+                found = by_value.get(mode)
+            if found is None:
+                allowed = ", ".join(f"{f.name} ({f.value})" for f in ELF_GENERATION_FORMAT)
+                raise ConfigError(
+                    f"default_generation_mode {mode!r} is not one of ELF_GENERATION_FORMAT's members: {allowed}"
+                )
+            mode = found
         candidates, default_host = _FORMATS[mode]
         installed = self.registry.available(Modality.LLM)
         for name in candidates:

@@ -24,6 +24,7 @@ __all__ = [
     "NotFoundError",
     "NotSupportedError",
     "RateLimitError",
+    "ReadOnlyDatabaseError",
     "ServerError",
     "error_dict",
 ]
@@ -47,6 +48,10 @@ class ManifestError(LollmsError):
 
 class ConfigError(LollmsError, ValueError):
     """A configuration value or call parameter is wrong: names it, the expected type, what is allowed."""
+
+
+class ReadOnlyDatabaseError(ConfigError):
+    """A write to a discussion database that was opened read-only (the file is not writable)."""
 
 
 class ModalityNotConfiguredError(LollmsError):

@@ -119,21 +119,31 @@ def test_stop_strings_and_repeat_penalty_are_applied(shared_binding: Any) -> Non
 
 def test_concurrent_requests_share_one_model(shared_binding: Any) -> None:
     engine = shared_binding._engine
+    busy_when_both_streamed: list[int] = []
+    # Each stream waits, after its first chunk, until the other has one too; at that moment the
+    # engine's slots are read once. Served one after the other, the first would have finished its
+    # 400 tokens (one slot busy) before the second began, or the barrier would time out.
+    both_streaming = threading.Barrier(2, action=lambda: busy_when_both_streamed.append(slots_busy(shared_binding)))
     results: dict[int, str] = {}
-    peak = 0
+
+    def first_chunk_then_stop(chunk: str, msg_type: MSG_TYPE) -> bool:
+        if chunk:
+            both_streaming.wait(timeout=60)
+        return not chunk
 
     def run(i: int) -> None:
-        results[i] = shared_binding.generate_text(LONG, n_predict=120, **GREEDY)
+        results[i] = shared_binding.generate_text(
+            LONG, n_predict=400, streaming_callback=first_chunk_then_stop, **GREEDY
+        )
 
     threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
     for t in threads:
         t.start()
-    while any(t.is_alive() for t in threads):
-        peak = max(peak, slots_busy(shared_binding))
-        time.sleep(0.02)
+    for t in threads:
+        t.join(120)
     assert len(results) == 2
     assert all(results.values())
-    assert peak == 2, "both requests should decode at the same time on the two slots"
+    assert busy_when_both_streamed == [2], "both requests should decode at the same time on the two slots"
     assert shared_binding._engine is engine, "a concurrent request must not load the model again"
 
 

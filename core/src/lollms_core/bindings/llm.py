@@ -24,6 +24,7 @@ from ..types import (
     StreamingCallback,
 )
 from ._streaming import Tally, adapt_callback, closable, stream_in_thread
+from ._text_check import check_messages_encodable
 from .base import LollmsBinding, seed_result
 from .legacy import Seed000Generate
 from .options import SAMPLING_OPTIONS, merge_options
@@ -74,7 +75,8 @@ class LollmsLLMBinding(Seed000Generate, LollmsBinding):
     ) -> ChatRequest:
         """Turn the seeds' arguments into a validated :class:`ChatRequest`.
 
-        :raises ConfigError: a sampling option of the wrong type or range, or an unknown option.
+        :raises ConfigError: a sampling option of the wrong type or range, an unknown option, or
+            text that is not valid Unicode (a lone surrogate; the message names its position).
         """
         if isinstance(prompt, str):
             messages = (
@@ -93,6 +95,7 @@ class LollmsLLMBinding(Seed000Generate, LollmsBinding):
             if last_user is None:
                 messages.append(last_user := {"role": "user", "content": ""})
             last_user["images"] = [*(last_user.get("images") or ()), *images]
+        check_messages_encodable(messages)  # a lone surrogate fails here, named, not in the engine
         model = params.pop("model", None) or params.pop("model_name", None)
         sampling = {k: params.pop(k) for k in list(params) if k in SAMPLING_OPTIONS}
         options = merge_options(self.default_options, sampling)

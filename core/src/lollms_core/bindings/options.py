@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import fields, replace
 from typing import Any
 
@@ -44,8 +45,11 @@ def merge_options(defaults: GenerationOptions, given: dict[str, Any]) -> Generat
         typ, lo, hi = _RULES[name]
         if isinstance(value, bool) or not isinstance(value, (int, float) if typ is float else int):
             raise ConfigError(f"option '{name}' expects {typ.__name__}, got {value!r} ({type(value).__name__})")
-        if (lo is not None and value < lo) or (hi is not None and value > hi):
+        # NaN compares false with every bound, so the range check alone would let it through.
+        finite = not isinstance(value, float) or math.isfinite(value)
+        if not finite or (lo is not None and value < lo) or (hi is not None and value > hi):
             rng = f"{'' if lo is None else lo} .. {'' if hi is None else hi}".strip()
-            raise ConfigError(f"option '{name}' is {value!r}; allowed range: {rng}")
+            what = "a finite number in" if not finite else "allowed range:"
+            raise ConfigError(f"option '{name}' is {value!r}; {what} {rng}".rstrip())
         changes[name] = typ(value)
     return replace(defaults, **changes) if changes else defaults
