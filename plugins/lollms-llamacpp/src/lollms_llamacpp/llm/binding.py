@@ -14,6 +14,7 @@ from lollms_core.types import ChatRequest, Chunk
 
 from .engine import EngineSettings, LlamaEngine, load_header
 from .gguf_header import GGUFError, read_gguf_header
+from .limits import check_load_settings
 from .wire import chat_body, chunks_from_frame
 
 __all__ = ["LlamaCppBinding"]
@@ -81,6 +82,7 @@ class LlamaCppBinding(LollmsLLMBinding):
         """Load ``path`` (freeing the current model first), with optional load-setting overrides."""
         header = load_header(path)
         settings = EngineSettings(model_path=path, mmproj_path=self._mmproj, **{**self._load_settings, **overrides})
+        check_load_settings(settings, header)  # before the engine: bad values crash llama.cpp, not raise
         if settings.mmproj_path is not None and not settings.mmproj_path.is_file():
             raise BindingLoadError(f"mmproj_path does not exist: {settings.mmproj_path}")
         with self._engine_lock:

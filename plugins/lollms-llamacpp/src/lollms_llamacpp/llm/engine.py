@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 from lollms_core.errors import BindingLoadError, ServerError
 
 from .gguf_header import GGUFError, GGUFHeader, read_gguf_header
+from .limits import effective_context
 
 __all__ = ["EngineSettings", "LlamaEngine", "StreamCancelled"]
 
@@ -59,9 +60,8 @@ class LlamaEngine:
         self.settings, self.header = settings, header
         params = xllamacpp.CommonParams()
         params.model.path = str(settings.model_path)
-        train_ctx = header.context_length or settings.ctx_size or 4096
         # 0 = the model's own training context; never more than it was trained for.
-        params.n_ctx = min(settings.ctx_size, train_ctx) if settings.ctx_size > 0 else train_ctx
+        params.n_ctx = effective_context(header, settings.ctx_size)
         params.n_parallel = settings.n_parallel
         params.kv_unified = True
         if settings.n_threads > 0:

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lollms_core.errors import BindingLoadError
+
 __all__ = ["GGUFError", "GGUFHeader", "read_gguf_header"]
 
 _MAGIC = b"GGUF"
@@ -44,8 +46,18 @@ TENSOR_TYPE_SIZES: dict[int, tuple[int, int]] = {
 # fmt: on
 
 
-class GGUFError(ValueError):
-    """The file is not a readable GGUF model; the message says what is wrong and where."""
+# Bounds a real file never reaches; a crafted header past them is refused, not followed.
+_MAX_ARRAY_NESTING = 4  # GGUF writers emit flat arrays; nesting is allowed by the format, depth is not
+_MAX_DIMS = 8  # ggml tensors have at most 4 dimensions (GGML_MAX_DIMS)
+_MAX_ALIGNMENT = 1 << 16
+
+
+class GGUFError(BindingLoadError, ValueError):
+    """The file is not a readable GGUF model; the message names the file and says what is wrong and where.
+
+    A :class:`~lollms_core.errors.BindingLoadError` (the model cannot be loaded) and, as before,
+    a ``ValueError``.
+    """
 
 
 @dataclass
@@ -117,18 +129,25 @@ class _Cursor:
         self.pos = end
         return raw.decode("utf-8", errors="replace")
 
-    def value(self, vtype: int) -> Any:
+    def value(self, vtype: int, depth: int = 0) -> Any:
         if vtype in _SCALARS:
             return self.take(_SCALARS[vtype])
         if vtype == _STRING:
             return self.string()
         if vtype == _ARRAY:
+            if depth >= _MAX_ARRAY_NESTING:
+                raise GGUFError(
+                    f"{self.path}: malformed GGUF header: arrays nested more than {_MAX_ARRAY_NESTING} deep "
+                    f"at byte {self.pos}"
+                )
             item_type, count = self.take("<I"), self.take("<Q")
             if item_type in _SCALARS:
                 self.pos += struct.calcsize(_SCALARS[item_type]) * count
             else:  # arrays of strings (vocabularies) or nested arrays: walk them, keep nothing
                 for _ in range(count):
-                    self.value(item_type)
+                    self.value(item_type, depth + 1)
+                    if self.pos > len(self.buf):
+                        break
             if self.pos > len(self.buf):
                 raise GGUFError(f"{self.path}: truncated GGUF header (an array runs past the end of the file)")
             return _ArraySummary(item_type, count)
@@ -155,7 +174,13 @@ def read_gguf_header(path: str | Path) -> GGUFHeader:
         if size < 24:
             raise GGUFError(f"{path}: {size} bytes is too small to be a GGUF model file")
         with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as buf:
-            return _parse(buf, path, size)
+            try:
+                return _parse(buf, path, size)
+            except GGUFError:
+                raise
+            except (ValueError, TypeError, OverflowError, RecursionError, MemoryError, struct.error) as exc:
+                # A crafted header must not surface as a raw exception without the file's name.
+                raise GGUFError(f"{path}: malformed GGUF header ({type(exc).__name__}: {exc})") from None
 
 
 def _parse(buf: Any, path: Path, size: int) -> GGUFHeader:
@@ -175,6 +200,8 @@ def _parse(buf: Any, path: Path, size: int) -> GGUFHeader:
     for _ in range(n_tensors):
         cur.string()  # tensor name
         n_dims = cur.take("<I")
+        if n_dims > _MAX_DIMS:
+            raise GGUFError(f"{path}: malformed GGUF header: a tensor with {n_dims} dimensions (at most {_MAX_DIMS})")
         elements = 1
         for _ in range(n_dims):
             elements *= cur.take("<Q")
@@ -182,7 +209,10 @@ def _parse(buf: Any, path: Path, size: int) -> GGUFHeader:
         n_params += elements
         block, nbytes = TENSOR_TYPE_SIZES.get(ggml_type, (1, 0))
         data_needed = max(data_needed, offset + elements // block * nbytes)
-    alignment = int(metadata.get("general.alignment", 32)) or 32
+    _check_integer_keys(metadata, path)
+    alignment = metadata.get("general.alignment", 32) or 32
+    if not 0 < alignment <= _MAX_ALIGNMENT:
+        raise GGUFError(f"{path}: malformed GGUF header: general.alignment is {alignment} (1 .. {_MAX_ALIGNMENT})")
     data_start = -(-cur.pos // alignment) * alignment
     if data_start + data_needed > size:
         raise GGUFError(
@@ -192,3 +222,15 @@ def _parse(buf: Any, path: Path, size: int) -> GGUFHeader:
     return GGUFHeader(
         path=path, version=version, size_bytes=size, metadata=metadata, n_tensors=n_tensors, n_params=n_params
     )
+
+
+def _check_integer_keys(metadata: dict[str, Any], path: Path) -> None:
+    """The keys lollms computes with must hold non-negative integers (a crafted file may put anything there)."""
+    arch = metadata.get("general.architecture", "unknown")
+    if not isinstance(arch, str):
+        raise GGUFError(f"{path}: malformed GGUF header: general.architecture is not a string")
+    for key in ("general.alignment", "general.file_type", f"{arch}.context_length"):
+        value = metadata.get(key)
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
+            shown = f"an array of {value.count}" if isinstance(value, _ArraySummary) else repr(value)[:60]
+            raise GGUFError(f"{path}: malformed GGUF header: {key} is {shown}, expected a non-negative integer")
