@@ -6,17 +6,17 @@ engine primitive and :meth:`WhisperBinding.transcribe_segments` for timed result
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 from typing import Any
 
 from lollms_core.bindings import AudioSource, LollmsSTTBinding
 from lollms_core.errors import ConfigError, GenerationCancelled
 
-from ..errors import AudioDecodeError
 from ..transcript import Segment, Transcription, Word
+from ._audio import decode_limited
 from ._models import (
     EngineKey,
+    check_threads,
     effective_compute_type,
     list_local_models,
     list_size_names,
@@ -51,6 +51,7 @@ class WhisperBinding(LollmsSTTBinding):
             download_root=self.config["download_root"],
             allow_download=self.config["allow_download"],
         )
+        check_threads(self.config["cpu_threads"], self.config["num_workers"])  # before the engine starts
         device = self.config["device"]
         key = EngineKey(
             path=str(resolved.path),
@@ -175,23 +176,14 @@ class WhisperBinding(LollmsSTTBinding):
             duration=duration,
         )
 
-    @staticmethod
-    def _decode(engine: Any, audio: bytes | Path) -> Any:
-        """PCM samples at the model's rate; bytes are read from memory (no temporary file)."""
-        from faster_whisper.audio import decode_audio
+    def _decode(self, engine: Any, audio: bytes | Path) -> Any:
+        """PCM samples at the model's rate; bytes are read from memory (no temporary file).
 
-        source: Any = io.BytesIO(audio) if isinstance(audio, bytes) else str(audio)
-        try:
-            return decode_audio(source, sampling_rate=engine.feature_extractor.sampling_rate)
-        except Exception as exc:  # PyAV raises FFmpegError subclasses, and IndexError for no audio stream
-            if isinstance(audio, bytes):
-                what = f"audio bytes ({len(audio)} bytes starting {audio[:12]!r})"
-            else:
-                what = f"audio file '{audio}'"
-            raise AudioDecodeError(
-                f"whisper: cannot decode {what}: {type(exc).__name__}: {exc}. "
-                "Give a wav, mp3, flac, ogg or other file FFmpeg can read"
-            ) from exc
+        Absurd headers and audio beyond ``max_audio_seconds`` are refused while decoding
+        (:class:`~lollms_whisper.errors.AudioLimitError`), before they cost memory.
+        """
+        rate = engine.feature_extractor.sampling_rate
+        return decode_limited(audio, rate, float(self.config["max_audio_seconds"]))
 
     @staticmethod
     def _language(engine: Any, language: str | None) -> str | None:

@@ -5,6 +5,7 @@ Imported only by the binding (it imports faster-whisper and huggingface_hub).
 
 from __future__ import annotations
 
+import os
 import threading
 import weakref
 from dataclasses import dataclass
@@ -15,7 +16,15 @@ from lollms_core.errors import BindingLoadError, ConfigError
 
 from ..errors import WhisperModelNotFoundError
 
-__all__ = ["EngineKey", "ResolvedModel", "list_local_models", "list_size_names", "load_engine", "resolve_model"]
+__all__ = [
+    "EngineKey",
+    "ResolvedModel",
+    "check_threads",
+    "list_local_models",
+    "list_size_names",
+    "load_engine",
+    "resolve_model",
+]
 
 MODEL_FILE = "model.bin"  # what makes a folder a CTranslate2 model
 TOKENIZER_FILE = "tokenizer.json"
@@ -43,6 +52,16 @@ def _repo_id(name: str) -> str | None:
     return name if "/" in name else _MODELS.get(name)
 
 
+def _looks_like_a_path(name: str) -> bool:
+    """A repo id is ``owner/name``; a leading ``/``, ``.``, ``~``, a drive or more slashes make a path."""
+    return (
+        name.startswith(("/", ".", "~", "\\"))
+        or name.count("/") > 1
+        or "\\" in name
+        or (len(name) > 1 and name[1] == ":")
+    )
+
+
 def list_local_models(models_path: str) -> list[Path]:
     """Sub-directories of ``models_path`` that hold a CTranslate2 model (sorted by name)."""
     if not models_path:
@@ -56,12 +75,17 @@ def list_local_models(models_path: str) -> list[Path]:
 def cached_path(name: str, download_root: str) -> Path | None:
     """The folder of a size name or repo id in faster-whisper's cache, or ``None`` if not cached."""
     from faster_whisper.utils import download_model
-    from huggingface_hub.errors import LocalEntryNotFoundError
+    from huggingface_hub.errors import HFValidationError, LocalEntryNotFoundError
 
     try:
         return Path(download_model(name, local_files_only=True, cache_dir=download_root or None))
     except (LocalEntryNotFoundError, FileNotFoundError):
         return None
+    except HFValidationError:
+        raise ConfigError(
+            f"whisper: model_name '{name}' is neither an existing folder, a size name, nor a valid Hugging Face "
+            f"repo id (owner/name). Sizes: {', '.join(list_size_names())}"
+        ) from None
 
 
 def resolve_model(name: str, *, models_path: str, download_root: str, allow_download: bool) -> ResolvedModel:
@@ -93,6 +117,12 @@ def resolve_model(name: str, *, models_path: str, download_root: str, allow_down
                     "into it, or set allow_download=true to let faster-whisper fetch one"
                 )
             return ResolvedModel(name, folder, "local")
+    if _looks_like_a_path(name):
+        # Not a folder (checked above), and too path-like to be a Hugging Face repo id "owner/name".
+        raise ConfigError(
+            f"whisper: model folder '{name}' does not exist (model_name is a path, not a size name). "
+            f"Give an existing CTranslate2 model folder, or one of the sizes: {', '.join(list_size_names())}"
+        )
     repo = _repo_id(name)
     if repo is None:
         local = [p.name for p in list_local_models(models_path)]
@@ -120,6 +150,28 @@ def resolve_model(name: str, *, models_path: str, download_root: str, allow_down
         raise BindingLoadError(
             f"whisper: downloading model '{name}' ({repo}) into {cache} failed: {type(exc).__name__}: {exc}"
         ) from exc
+
+
+#: More threads than this many per logical CPU only adds contention (CTranslate2 spawns them all).
+THREADS_PER_CPU = 4
+
+
+def check_threads(cpu_threads: int, num_workers: int) -> None:
+    """Refuse thread counts beyond :data:`THREADS_PER_CPU` x this machine's CPUs, before the engine starts.
+
+    The manifest's ``max`` is static; CTranslate2 starts ``cpu_threads`` x ``num_workers``
+    threads, so the product is what is bounded.
+
+    :raises ConfigError: naming the values and the limit.
+    """
+    limit = THREADS_PER_CPU * (os.cpu_count() or 1)
+    threads = max(cpu_threads, 1) * num_workers
+    if threads > limit:
+        raise ConfigError(
+            f"whisper: cpu_threads={cpu_threads} x num_workers={num_workers} = {threads} threads is more than "
+            f"this machine can use: at most {limit} ({THREADS_PER_CPU} x {os.cpu_count() or 1} CPUs; "
+            "cpu_threads=0 lets the engine choose)"
+        )
 
 
 @dataclass(frozen=True)
