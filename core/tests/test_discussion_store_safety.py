@@ -122,3 +122,10 @@ def test_a_read_only_empty_file_cannot_be_set_up(tmp_path: Path, read_only) -> N
         with pytest.raises(ReadOnlyDatabaseError, match="read-only and empty"):
             attempt()
     assert db.read_bytes() == b""
+
+
+def test_a_directory_is_named_by_every_entry_point(tmp_path: Path) -> None:
+    folder = tmp_path / "chats"
+    folder.mkdir()
+    for message in _every_way_to_open(folder):
+        assert f"db_path '{folder}' is a directory" in message

@@ -53,3 +53,19 @@ def test_valid_non_ascii_text_passes_untouched() -> None:
     binding = LollmsLLMBindingManager().create_binding("echo")
     text = "café 東京 🐉 \u200d"
     assert binding.generate_text(text) == text
+
+
+def test_lone_surrogates_in_embedding_inputs_are_named() -> None:
+    from lollms_core.bindings.llm import LollmsLLMBinding
+
+    class Embedder(LollmsLLMBinding):
+        def _stream(self, request: Any) -> Any:
+            yield from ()
+
+        def _embed(self, inputs: list[str], **kwargs: Any) -> list[list[float]]:
+            return [[float(len(t.encode()))] for t in inputs]
+
+    binding = Embedder()
+    assert binding.embed(["ok", "é"]) == [[2.0], [2.0]]
+    with pytest.raises(ConfigError, match="embed input 1 is not valid Unicode text: character 0 is U\\+D800"):
+        binding.embed(["ok", "\ud800"])

@@ -105,7 +105,7 @@ class LollmsDiscussion(DiscussionGeneration):
 
         :raises DiscussionNotFoundError: no discussion has that id in ``db_path``.
         """
-        if not Path(db_path).is_file():
+        if not Path(db_path).exists():  # a directory or other non-file is named by the store
             raise DiscussionNotFoundError(f"db_path '{db_path}' does not exist; create_new(db_path=...) makes it")
         store = SQLiteDiscussionStore(db_path)
         try:
@@ -117,8 +117,8 @@ class LollmsDiscussion(DiscussionGeneration):
     @staticmethod
     def list_discussions(db_path: str | Path) -> list[str]:
         """Ids of the discussions stored in ``db_path``, oldest first (``[]`` if the file does not exist)."""
-        if not Path(db_path).is_file():
-            return []  # listing must not create the file
+        if not Path(db_path).exists():
+            return []  # listing must not create the file; a directory is named by the store
         store = SQLiteDiscussionStore(db_path)
         try:
             return store.list_ids()

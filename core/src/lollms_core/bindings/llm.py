@@ -24,7 +24,7 @@ from ..types import (
     StreamingCallback,
 )
 from ._streaming import Tally, adapt_callback, closable, stream_in_thread
-from ._text_check import check_messages_encodable
+from ._text_check import check_encodable, check_messages_encodable
 from .base import LollmsBinding, seed_result
 from .legacy import Seed000Generate
 from .options import SAMPLING_OPTIONS, merge_options
@@ -340,6 +340,8 @@ class LollmsLLMBinding(Seed000Generate, LollmsBinding):
             raise TypeError(f"embed() takes a str or a list of str, not {type(text).__name__}")
         if not inputs:
             return []
+        for index, item in enumerate(inputs):
+            check_encodable(item, f"embed input {index}")
         vectors = self._observed("embed", lambda: self._embed(inputs, **kwargs))
         if len(vectors) != len(inputs):
             raise ServerError(f"{self.binding_name} returned {len(vectors)} vectors for {len(inputs)} inputs")
