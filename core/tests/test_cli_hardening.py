@@ -40,6 +40,12 @@ def test_closed_stdin_for_dash_is_one_error_line(env: dict[str, str]) -> None:
     assert "standard input is closed" in one_error_line(proc)
 
 
+def test_chat_with_closed_stdin_is_one_error_line(env: dict[str, str]) -> None:
+    proc = _shell(env, "chat -b echo <&-")
+    assert proc.returncode == 1
+    assert "standard input is closed" in one_error_line(proc)
+
+
 @pytest.mark.parametrize("option", ["-otemperature=nan", "-otop_p=inf", "-tnan", "-otemperature=-inf"])
 def test_non_finite_options_are_one_error_line(env: dict[str, str], option: str) -> None:
     proc = lollms(env, "generate", "-b", "echo", option, "hi")

@@ -352,6 +352,8 @@ def cmd_chat(args: argparse.Namespace) -> int:
     """``lollms chat``: a REPL over a :class:`LollmsDiscussion` (``/exit`` or end of input quits)."""
     from .discussion import LollmsDiscussion
 
+    if sys.stdin is None:  # `lollms chat <&-`: nothing to read the turns from
+        raise ConfigError("lollms chat reads your turns from standard input, but standard input is closed")
     name, pairs = _default_llm(args)
     llm = make_binding(Modality.LLM, name, pairs, args.model)
     interactive = sys.stdin.isatty()
