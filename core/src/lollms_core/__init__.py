@@ -33,14 +33,17 @@ from .errors import (
     BindingNotFoundError,
     CallbackError,
     ConfigError,
+    DiscussionNotFoundError,
     GenerationCancelled,
     LollmsError,
     ManifestError,
+    MessageNotFoundError,
     ModalityNotConfiguredError,
     NotFoundError,
     NotSupportedError,
     RateLimitError,
     ServerError,
+    StructuredContentError,
 )
 from .hookspecs import hookimpl
 from .registry import BindingSpec, Registry
@@ -60,7 +63,8 @@ from .types import (
 
 if TYPE_CHECKING:
     from .client import LollmsClient
-    from .discussion import LollmsDiscussion
+    from ._discussion_manager import LollmsDataManager
+    from .discussion import LollmsDiscussion, LollmsMessage
     from .manifest import Manifest, Parameter
 
 __version__ = "0.1.0"
@@ -82,16 +86,19 @@ __all__ = [
     "ChatRequest",
     "Chunk",
     "ConfigError",
+    "DiscussionNotFoundError",
     "GenerationCancelled",
     "GenerationEvent",
     "GenerationOptions",
     "GenerationResult",
     "LollmsBinding",
     "LollmsClient",
+    "LollmsDataManager",
     "LollmsDiscussion",
     "LollmsError",
     "LollmsLLMBinding",
     "LollmsLLMBindingManager",
+    "LollmsMessage",
     "LollmsSTTBinding",
     "LollmsSTTBindingManager",
     "LollmsTTIBinding",
@@ -104,6 +111,7 @@ __all__ = [
     "LollmsTTVBindingManager",
     "Manifest",
     "ManifestError",
+    "MessageNotFoundError",
     "Modality",
     "ModalityNotConfiguredError",
     "NotFoundError",
@@ -112,12 +120,20 @@ __all__ = [
     "RateLimitError",
     "Registry",
     "ServerError",
+    "StructuredContentError",
     "__version__",
     "get_registry",
     "hookimpl",
 ]
 
-_LAZY = {"LollmsClient": "client", "LollmsDiscussion": "discussion", "Manifest": "manifest", "Parameter": "manifest"}
+_LAZY = {
+    "LollmsClient": "client",
+    "LollmsDiscussion": "discussion",
+    "LollmsDataManager": "_discussion_manager",
+    "LollmsMessage": "discussion",
+    "Manifest": "manifest",
+    "Parameter": "manifest",
+}
 
 
 def __getattr__(name: str) -> Any:

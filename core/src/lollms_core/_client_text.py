@@ -13,7 +13,7 @@ from typing import Any
 
 from . import text as _text
 from ._json_schema import schema_errors
-from .errors import BackendError, LollmsError, error_dict
+from .errors import BackendError, StructuredContentError, error_dict
 from .types import ImageInput, Message
 
 __all__ = ["StructuredContentError", "TextMixin"]
@@ -34,18 +34,6 @@ _JSON_SYSTEM = (
     "Answer with one JSON value that follows this JSON schema, and nothing else (no prose, no code fence):\n{schema}"
 )
 _JSON_RETRY = "That answer is not valid: {error}\nAnswer again with only the corrected JSON."
-
-
-class StructuredContentError(LollmsError, ValueError):
-    """The model gave no valid JSON for the schema after the allowed retries.
-
-    ``last_answer`` is the model's last text and ``errors`` the validation problems found in it.
-    """
-
-    def __init__(self, message: str, last_answer: str = "", errors: list[str] | None = None) -> None:
-        super().__init__(message)
-        self.last_answer = last_answer
-        self.errors = errors or []
 
 
 class TextMixin:

@@ -12,12 +12,25 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ._discussion_chat import ChatResult
 from ._discussion_formats import to_openai_messages
-from ._discussion_store import DiscussionMessage, DiscussionRecord
+from ._discussion_store import DiscussionMessage
 from .errors import BackendError, ConfigError, ModalityNotConfiguredError
 from .types import ImageInput, Message, StreamingCallback
 
-__all__ = ["SUMMARY_PREFIX", "BudgetPlanner", "DiscussionGeneration", "complete"]
+if TYPE_CHECKING:
+    from .discussion import LollmsDiscussion
+
+__all__ = [
+    "SUMMARY_PREFIX",
+    "BudgetPlanner",
+    "answer",
+    "check_options",
+    "complete",
+    "count_tokens",
+    "llm_of",
+    "messages_for_budget",
+]
 
 #: How a summary message starts, so the model (and a reader) knows what it is.
 SUMMARY_PREFIX = "Summary of the earlier conversation:\n"
@@ -123,122 +136,95 @@ class BudgetPlanner:
         )
 
 
-class DiscussionGeneration:
-    """The LLM-facing half of :class:`~lollms_core.LollmsDiscussion`: budgets, ``chat``, ``regenerate``."""
+def llm_of(client: Any) -> Any:
+    """The LLM binding behind a discussion's client (a client with ``.llm``, or a binding itself).
 
-    #: Tokens a chat template adds around each message (role markers, separators).
-    message_overhead_tokens: int = 4
-    lollms_client: Any
-    _record: DiscussionRecord
-
-    if TYPE_CHECKING:  # provided by LollmsDiscussion
-
-        @property
-        def active_leaf_id(self) -> str | None: ...
-        def get_branch(self, leaf_id: str) -> list[DiscussionMessage]: ...
-        def get_messages(self) -> list[DiscussionMessage]: ...
-        def _with_system_prompt(self, branch: list[DiscussionMessage]) -> list[DiscussionMessage]: ...
-        def add_message(
-            self,
-            sender: str,
-            content: str,
-            *,
-            role: str | None = None,
-            parent_id: str | None = ...,
-            images: list[ImageInput] | None = None,
-            metadata: dict[str, Any] | None = None,
-        ) -> DiscussionMessage: ...
-
-    def _llm(self) -> Any:
-        client = self.lollms_client
-        if client is None:
-            raise ModalityNotConfiguredError(
-                "this discussion has no client: pass lollms_client= to create_new()/load() or set .lollms_client"
-            )
-        llm = getattr(client, "llm", client)
-        if llm is None:
-            raise ModalityNotConfiguredError("the discussion's client has no LLM binding (llm_binding_name=...)")
-        return llm
-
-    def _count(self, text: str) -> int | None:
-        llm = getattr(self.lollms_client, "llm", self.lollms_client)
-        if llm is None or not hasattr(llm, "count_tokens"):
-            return None  # unknown now; budgeting counts it later, once a client is attached
-        try:
-            return int(llm.count_tokens(text))
-        except NotImplementedError:  # NotSupportedError: a binding without a tokenizer
-            return None
-
-    def _planner(self) -> BudgetPlanner:
-        return BudgetPlanner(self._llm(), self.message_overhead_tokens)
-
-    def get_messages_for_budget(
-        self,
-        max_tokens: int | None = None,
-        *,
-        n_predict: int | None = None,
-        ctx_size: int | None = None,
-        summarize: bool = False,
-        leaf_id: str | None = None,
-    ) -> list[DiscussionMessage]:
-        """The active branch (system prompt first) cut to fit the context window.
-
-        The budget is ``max_tokens`` or ``ctx_size - n_predict`` (from the arguments, else the
-        binding's settings). The system prompt and the branch's leading system messages are
-        always kept; then the newest turns that fit, as an unbroken suffix of the branch. With
-        ``summarize=True`` the dropped turns are replaced by a summary written by the LLM.
-        Nothing is deleted from the discussion.
-
-        :raises ConfigError: even the system prompt plus the newest message exceed the budget.
-        """
-        leaf = leaf_id if leaf_id is not None else self.active_leaf_id
-        branch = self.get_branch(leaf) if leaf is not None else []
-        planner = self._planner()
-        budget = planner.budget(max_tokens, n_predict, ctx_size)
-        return planner.fit(self._with_system_prompt(branch), budget, summarize=summarize)
-
-    def chat(
-        self,
-        user_message: str,
-        streaming_callback: StreamingCallback | None = None,
-        *,
-        images: list[ImageInput] | None = None,
-        summarize: bool = False,
-        **kwargs: Any,
-    ) -> DiscussionMessage:
-        """Add ``user_message``, answer it with the client's LLM within the context budget, return the answer.
-
-        ``kwargs`` are generation options (``n_predict``, ``temperature``...) passed to the binding.
-
-        :raises BackendError: the backend failed (the user message stays in the discussion).
-        """
-        self._llm()
-        sender = str(self._record.metadata.get("user_name", "user"))
-        user = self.add_message(sender=sender, role="user", content=user_message, images=images)
-        return self._answer(user.id, streaming_callback, summarize, kwargs)
-
-    def regenerate(
-        self, streaming_callback: StreamingCallback | None = None, *, summarize: bool = False, **kwargs: Any
-    ) -> DiscussionMessage:
-        """Answer the active branch's last user message again, as a new sibling branch (now active).
-
-        :raises ConfigError: the active branch has no user message.
-        """
-        user = next((m for m in reversed(self.get_messages()) if m.role == "user"), None)
-        if user is None:
-            raise ConfigError("nothing to regenerate: the active branch has no user message")
-        return self._answer(user.id, streaming_callback, summarize, kwargs)
-
-    def _answer(
-        self, parent_id: str, callback: StreamingCallback | None, summarize: bool, kwargs: dict[str, Any]
-    ) -> DiscussionMessage:
-        llm = self._llm()
-        context = self.get_messages_for_budget(
-            n_predict=kwargs.get("n_predict"), ctx_size=kwargs.get("ctx_size"), summarize=summarize, leaf_id=parent_id
+    :raises ModalityNotConfiguredError: no client, or a client without an LLM binding.
+    """
+    if client is None:
+        raise ModalityNotConfiguredError(
+            "this discussion has no client: pass lollms_client= to create_new()/load() or set .lollms_client"
         )
-        text, meta = complete(llm, to_openai_messages(context), callback, kwargs)
-        ai_name = str(self._record.metadata.get("ai_name", "assistant"))
-        return self.add_message(sender=ai_name, role="assistant", content=text, parent_id=parent_id, metadata=meta)
+    llm = getattr(client, "llm", client)
+    if llm is None:
+        raise ModalityNotConfiguredError("the discussion's client has no LLM binding (llm_binding_name=...)")
+    return llm
+
+
+def count_tokens(client: Any, text: str) -> int | None:
+    """``text``'s token count with the client's tokenizer, ``None`` when there is none (yet)."""
+    llm = getattr(client, "llm", client)
+    if llm is None or not hasattr(llm, "count_tokens"):
+        return None  # unknown now; budgeting counts it later, once a client is attached
+    try:
+        return int(llm.count_tokens(text))
+    except NotImplementedError:  # NotSupportedError: a binding without a tokenizer
+        return None
+
+
+def messages_for_budget(
+    d: LollmsDiscussion,
+    max_tokens: int | None,
+    n_predict: int | None,
+    ctx_size: int | None,
+    summarize: bool,
+    leaf_id: str | None,
+    add_system_prompt: bool = True,
+) -> list[DiscussionMessage]:
+    """The branch ending at ``leaf_id`` (system prompt first) cut to fit the context window.
+
+    See :meth:`LollmsDiscussion.get_messages_for_budget`.
+    """
+    leaf = leaf_id if leaf_id is not None else d.active_leaf_id
+    branch = d.get_branch(leaf) if leaf is not None else []
+    planner = BudgetPlanner(llm_of(d.lollms_client), d.message_overhead_tokens)
+    budget = planner.budget(max_tokens, n_predict, ctx_size)
+    if budget is None and d.max_context_size:  # the binding knows no window: lollms_client's setting
+        budget = planner.budget(None, n_predict, d.max_context_size)
+    context = d._with_system_prompt(branch) if add_system_prompt else branch
+    return planner.fit(context, budget, summarize=summarize)
+
+
+def check_options(llm: Any, user_message: str, images: list[ImageInput] | None, options: dict[str, Any]) -> None:
+    """Validate generation options the way the binding will, before the discussion changes.
+
+    :raises ConfigError: an unknown option or a bad value (named by the binding's checks).
+    """
+    if hasattr(llm, "build_request"):
+        llm.build_request([{"role": "user", "content": user_message}], images=images, **dict(options))
+
+
+def answer(
+    d: LollmsDiscussion,
+    parent_id: str,
+    callback: StreamingCallback | None,
+    options: dict[str, Any],
+    *,
+    summarize: bool = False,
+    user: DiscussionMessage | None = None,
+    add_system_prompt: bool = True,
+    keep_thinking: bool = False,
+) -> ChatResult:
+    """Generate the reply to the branch ending at ``parent_id`` and store it as its child.
+
+    :raises BackendError: the backend failed (nothing is added).
+    """
+    llm = llm_of(d.lollms_client)
+    context = messages_for_budget(
+        d, None, options.get("n_predict"), options.get("ctx_size"), summarize, parent_id, add_system_prompt
+    )
+    text, meta = complete(llm, to_openai_messages(context), callback, options)
+    for key in ("model_name", "binding_name"):
+        value = getattr(llm, key, None)
+        if isinstance(value, str) and value:
+            meta[key] = value
+    if keep_thinking and meta.get("thoughts"):
+        text = f"<think>\n{meta['thoughts']}\n</think>\n{text}"
+    ai_name = str(d.metadata.get("ai_name", "assistant"))
+    msg = d._new_message(sender=ai_name, role="assistant", content=text, parent_id=parent_id, metadata=meta)
+    result = ChatResult.of(msg, user, cancelled=meta.get("stopped_by") is not None)
+    d._store_message(result)
+    return result
 
 
 def complete(
