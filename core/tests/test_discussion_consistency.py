@@ -7,6 +7,7 @@ then reloads the discussion from the file and compares the full JSON export.
 from __future__ import annotations
 
 import json
+import sqlite3
 
 import pytest
 from lollms_core import LollmsDiscussion
@@ -77,7 +78,7 @@ def test_write_failure_leaves_memory_unchanged(disc, op):
     disc.switch_branch(disc.get_messages()[0].id)
     before = disc.export("json")
     disc._store.close()  # every write now fails inside the store
-    with pytest.raises(Exception):  # noqa: B017 - sqlite3.ProgrammingError; the point is what is left behind
+    with pytest.raises(sqlite3.ProgrammingError):
         op(disc)
     assert disc.export("json") == before
     disc._store.__init__(disc._store.path)  # reopen the same file

@@ -62,8 +62,8 @@ from .types import (
 )
 
 if TYPE_CHECKING:
-    from .client import LollmsClient
     from ._discussion_manager import LollmsDataManager
+    from .client import LollmsClient
     from .discussion import LollmsDiscussion, LollmsMessage
     from .manifest import Manifest, Parameter
 

@@ -76,8 +76,9 @@ def check_rounds(options: dict[str, Any]) -> None:
 
 @dataclass(eq=False, repr=False)
 class ChatResult(DiscussionMessage):
-    """The answer :meth:`~lollms_core.LollmsDiscussion.chat` added: a :class:`DiscussionMessage`
-    that also answers lollms_client's result keys.
+    """The answer :meth:`~lollms_core.LollmsDiscussion.chat` added, answering lollms_client's result keys too.
+
+    It is the :class:`DiscussionMessage` stored in the discussion (``answer.content`` works).
 
     ``result["ai_message"]`` is the result itself, ``result["user_message"]`` the user turn
     (``None`` when regenerating), ``result["sources"]`` and ``result["artefacts"]`` are
@@ -124,6 +125,8 @@ class ChatResult(DiscussionMessage):
         if isinstance(other, DiscussionMessage):
             return self.to_dict() == other.to_dict()
         return NotImplemented
+
+    __hash__ = DiscussionMessage.__hash__  # unhashable, like the message it is
 
     def __repr__(self) -> str:
         return f"ChatResult(id={self.id!r}, content={self.content[:40]!r}, was_cancelled={self.was_cancelled})"

@@ -30,7 +30,7 @@ def _path_of(db_path: str | Path) -> str:
         return text[len(_SQLITE_URL) :]
     if "://" in text:
         raise NotSupportedError(
-            f"LollmsDataManager: '{text.split('://')[0]}://' databases are not offered; lollms-core stores "
+            f"LollmsDataManager: '{text.split('://', maxsplit=1)[0]}://' databases are not offered; lollms-core stores "
             "discussions in SQLite: give a file path or 'sqlite:///file.db'"
         )
     return text
@@ -76,9 +76,7 @@ class LollmsDataManager:
 
         if not self.discussion_exists(discussion_id):
             return None
-        return LollmsDiscussion(
-            lollmsClient=lollms_client, db_manager=self, discussion_id=discussion_id, **kwargs
-        )
+        return LollmsDiscussion(lollmsClient=lollms_client, db_manager=self, discussion_id=discussion_id, **kwargs)
 
     def discussion_exists(self, discussion_id: str) -> bool:
         """Whether a discussion with that id is stored."""

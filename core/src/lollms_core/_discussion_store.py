@@ -17,8 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError, LollmsError
-from .errors import DiscussionNotFoundError, MessageNotFoundError  # re-exported: the old import path keeps working
+from .errors import (  # re-exported: the old import path keeps working
+    ConfigError,
+    DiscussionNotFoundError,
+    LollmsError,
+    MessageNotFoundError,
+)
 
 __all__ = [
     "SCHEMA_VERSION",

@@ -182,7 +182,7 @@ class LollmsDiscussion:
         db_path: str | Path | None = None,
         *,
         db_manager: LollmsDataManager | None = None,
-        id: str | None = None,  # noqa: A002 - lollms_client's name
+        id: str | None = None,
         autosave: bool = False,
         discussion_metadata: Mapping[str, Any] | None = None,
         max_context_size: int | None = None,
@@ -217,9 +217,8 @@ class LollmsDiscussion:
             store: SQLiteDiscussionStore | None = db_manager.store
         else:
             store = SQLiteDiscussionStore(db_path) if db_path is not None else None
-        extra = {"autosave": autosave, "max_context_size": max_context_size}
         if id is not None and store is not None and id in store.list_ids():
-            found = cls(store.load(id), lollms_client, store, **extra)
+            found = cls(store.load(id), lollms_client, store, autosave=autosave, max_context_size=max_context_size)
             found._owns_store = db_manager is None
             return found
         record = DiscussionRecord(
@@ -232,7 +231,7 @@ class LollmsDiscussion:
                 if db_manager is None:
                     store.close()
                 raise
-        new = cls(record, lollms_client, store, **extra)
+        new = cls(record, lollms_client, store, autosave=autosave, max_context_size=max_context_size)
         new._owns_store = db_manager is None
         return new
 
@@ -921,7 +920,10 @@ class LollmsDiscussion:
         """
         transcript = render(self.get_messages(), "markdown", "")[:1000]
         prompt = [
-            {"role": "system", "content": "You write titles. Answer with a title of at most eight words, nothing else."},
+            {
+                "role": "system",
+                "content": "You write titles. Answer with a title of at most eight words, nothing else.",
+            },
             {"role": "user", "content": f"Write a title for this conversation:\n{transcript}"},
         ]
         text, _ = _gen.complete(_gen.llm_of(self.lollms_client), prompt, None, {"n_predict": 24})
