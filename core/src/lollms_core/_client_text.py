@@ -52,9 +52,9 @@ class TextMixin:
     # -- pure passthroughs (seed 004) ----------------------------------------------------
 
     @staticmethod
-    def extract_code_blocks(text: str) -> list[dict[str, Any]]:
-        """See :func:`lollms_core.text.extract_code_blocks`."""
-        return _text.extract_code_blocks(text)
+    def extract_code_blocks(text: str, format: str = "markdown") -> list[dict[str, Any]]:
+        """See :func:`lollms_core.text.extract_code_blocks` (``format="markdown"`` or ``"html"``)."""
+        return _text.extract_code_blocks(text, format)
 
     @staticmethod
     def extract_thinking_blocks(text: str) -> list[str]:

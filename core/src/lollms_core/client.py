@@ -400,7 +400,9 @@ class LollmsClient(LollmsClientNames, MediaMixin):
         """Models available to the binding of ``modality`` (default: the LLM)."""
         if modality == "llm":
             return self._llm().list_models()
-        holders: dict[str, LollmsTTIBinding | LollmsSTTBinding | LollmsTTSBinding | LollmsTTVBinding | LollmsTTMBinding | None]
+        holders: dict[
+            str, LollmsTTIBinding | LollmsSTTBinding | LollmsTTSBinding | LollmsTTVBinding | LollmsTTMBinding | None
+        ]
         holders = {"tti": self.tti, "stt": self.stt, "tts": self.tts, "ttv": self.ttv, "ttm": self.ttm}
         if modality not in holders:
             raise ConfigError(f"modality {modality!r} is not one of llm, {', '.join(holders)}")
