@@ -57,15 +57,21 @@ class BudgetPlanner:
         """
         if max_tokens is not None:
             return int(max_tokens)
+        ctx = self.window(ctx_size)
+        if not ctx:
+            return None
+        defaults = getattr(self.llm, "default_options", None)
+        reserve = n_predict or getattr(defaults, "n_predict", None) or ctx // 4
+        return ctx - int(reserve)
+
+    def window(self, ctx_size: int | None) -> int | None:
+        """The context window: ``ctx_size``, else the binding's option, setting or model info; ``None`` if unknown."""
         defaults = getattr(self.llm, "default_options", None)
         ctx = ctx_size or getattr(defaults, "ctx_size", None) or _config_value(self.llm, "ctx_size")
         if not ctx:
             info = self.llm.get_model_info() if hasattr(self.llm, "get_model_info") else {}
             ctx = info.get("ctx_size") if isinstance(info, dict) else None
-        if not ctx:
-            return None
-        reserve = n_predict or getattr(defaults, "n_predict", None) or int(ctx) // 4
-        return int(ctx) - int(reserve)
+        return int(ctx) if ctx else None
 
     def cost(self, msg: DiscussionMessage) -> int:
         """Tokens ``msg`` takes in the prompt (content + per-message overhead)."""

@@ -101,6 +101,27 @@ _NOT_OFFERED = {
 }
 
 
+_ZONES = "data zones and memory are not offered: put that text in system_prompt"
+_IMAGES = "discussion-level images and image activation are not offered: pass images= to add_message() or chat()"
+_ARTEFACTS = "artefacts are not offered (lollms-core has no artefact/workspace layer)"
+#: lollms_client discussion attributes lollms-core does not offer, with the way forward (AttributeError names it).
+_NOT_OFFERED_ATTRIBUTES = {
+    **dict.fromkeys(
+        ("memory", "user_data_zone", "discussion_data_zone", "personality_data_zone", "get_full_data_zone",
+         "setMemory", "memorize"), _ZONES),
+    **dict.fromkeys(
+        ("images", "add_discussion_image", "get_discussion_images", "toggle_discussion_image_activation",
+         "remove_discussion_image", "get_active_images", "get_all_images"), _IMAGES),
+    **dict.fromkeys(
+        ("artefacts", "add_artefact", "list_artefacts", "get_artefact", "update_artefact", "remove_artefact",
+         "workspace_path", "scratchpad"), _ARTEFACTS),
+    "remove_message": "use prune_branch(id): it removes the message and its replies (a lone removal orphans them)",
+    "delete_message": "use prune_branch(id): it removes the message and its replies (a lone removal orphans them)",
+    "simplified_chat": "use chat()",
+    "memory_manager": "lollms-core has no memory layer",
+}  # fmt: skip
+
+
 def _refuse(names: Mapping[str, Any], where: str) -> None:
     """Raise for lollms_client parameters we do not offer, or unknown keywords, naming each."""
     if not names:
@@ -168,6 +189,20 @@ class LollmsDiscussion:
         if store is not None:
             store.create(record)
         return record, store
+
+    if not TYPE_CHECKING:  # at runtime only: a __getattr__ would hide typos from the type checker
+
+        def __getattr__(self, name: str) -> Any:
+            # Only reached for a missing attribute: name lollms_client's ones we do not offer, and why.
+            if name in _NOT_OFFERED_ATTRIBUTES:
+                raise AttributeError(f"LollmsDiscussion has no {name!r}: {_NOT_OFFERED_ATTRIBUTES[name]}")
+            raise AttributeError(f"'LollmsDiscussion' object has no attribute {name!r}")
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # lollms_client persists `disc.memory = ...`; here it would be a silent, unsaved attribute.
+        if name in _NOT_OFFERED_ATTRIBUTES:
+            raise AttributeError(f"cannot set LollmsDiscussion.{name}: {_NOT_OFFERED_ATTRIBUTES[name]}")
+        super().__setattr__(name, value)
 
     def _index(self, msg: DiscussionMessage) -> None:
         self._by_id[msg.id] = msg
@@ -613,7 +648,9 @@ class LollmsDiscussion:
             self._store.delete_messages(self.id, doomed, leaf)
         for i in doomed:
             msg = self._by_id.pop(i)
-            self._children[msg.parent_id].remove(i)
+            siblings = self._children.get(msg.parent_id)
+            if siblings is not None and i in siblings:  # a doomed parent's list is already gone
+                siblings.remove(i)
             self._children.pop(i, None)
         self._record.active_leaf_id = leaf
         return len(doomed)
@@ -905,7 +942,7 @@ class LollmsDiscussion:
                 "breakdown": {"text_tokens": text_tokens, "image_tokens": 0},
             }
         total = system_tokens + text_tokens
-        ctx = planner.budget(None, 0, None) or self.max_context_size
+        ctx = planner.window(None) or self.max_context_size
         return {
             "max_tokens": ctx,
             "current_tokens": total,
