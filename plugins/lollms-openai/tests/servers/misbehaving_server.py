@@ -219,7 +219,7 @@ async def api(request: Request) -> Response:
     if scenario == "slowheaders":
         await asyncio.sleep(5)
     if endpoint == "models":
-        names = ["fake-model", "other-model"] if scenario == "twomodels" else ["fake-model"]
+        names = {"twomodels": ["fake-model", "other-model"], "nomodels": []}.get(scenario, ["fake-model"])
         return JSONResponse(
             {"object": "list", "data": [{"id": n, "object": "model", "created": 0, "owned_by": "fake"} for n in names]}
         )
