@@ -63,7 +63,7 @@ def test_set_metadata_object_does_not_poison_later_operations(disc):
 
 
 CLOSED_STORE_OPS = {
-    "switch_branch": lambda d: d.switch_branch(d.get_messages()[0].id),
+    "switch_branch": lambda d: d.switch_branch(d.get_children(d.get_messages()[0].id)[0].id),
     "edit_message": lambda d: d.edit_message(d.active_leaf_id, content="changed"),
     "set_metadata": lambda d: d.set_metadata(title="changed"),
     "system_prompt": lambda d: setattr(d, "system_prompt", "changed"),
