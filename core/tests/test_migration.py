@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import re
 import warnings
 from collections.abc import Iterator
 
@@ -397,3 +398,28 @@ def test_long_context_processing_maps_then_reduces():
     assert "tiny text" in short  # fits: one call (echo repeats the prompt)
     with pytest.raises(NotSupportedError, match="processing_type"):
         c.long_context_processing("x", "y", processing_type="yes_no")
+
+
+def test_long_context_processing_chunks_a_text_longer_than_the_window():
+    from lollms_core.testing.echo import EchoLLMBinding
+
+    class NoteTaker(EchoLLMBinding):
+        """Answers every map call with a short note and keeps the prompts."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.prompts: list[str] = []
+
+        def _stream(self, request: ChatRequest) -> Iterator[Chunk]:
+            self.prompts.append(str(request.messages[-1]["content"]))
+            yield Chunk("note" if "Part" in self.prompts[-1] else "final answer")
+
+    client = LollmsClient(llm_binding_name="echo", ctx_size=64)
+    client.llm = taker = NoteTaker()
+    taker.default_options = GenerationOptions(ctx_size=64)
+    words = [f"w{i}" for i in range(200)]
+    assert client.long_context_processing(" ".join(words), "summarise it") == "final answer"
+    maps = [p for p in taker.prompts if "Part" in p]
+    assert len(maps) >= 4  # 200 tokens do not fit 70 % of 64: several chunks
+    assert set(re.findall(r"\bw\d+\b", " ".join(maps))) == set(words)  # every part of the text was read
+    assert "[part 1] note" in taker.prompts[-1]  # the reduce step works from the notes
