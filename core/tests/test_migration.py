@@ -17,6 +17,7 @@ from lollms_core import (
     MSG_TYPE,
     ChatRequest,
     Chunk,
+    GenerationOptions,
     LollmsClient,
     LollmsDataManager,
     LollmsDiscussion,
