@@ -12,11 +12,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._discussion_chat import ChatResult
-from ._discussion_formats import to_openai_messages
 from ._discussion_store import DiscussionMessage
 from .errors import BackendError, ConfigError, ModalityNotConfiguredError
-from .types import ImageInput, Message, StreamingCallback
+from .types import Message, StreamingCallback
 
 if TYPE_CHECKING:
     from .discussion import LollmsDiscussion
@@ -24,8 +22,6 @@ if TYPE_CHECKING:
 __all__ = [
     "SUMMARY_PREFIX",
     "BudgetPlanner",
-    "answer",
-    "check_options",
     "complete",
     "count_tokens",
     "llm_of",
@@ -106,7 +102,7 @@ class BudgetPlanner:
         except ConfigError:
             return [*head, *kept]  # no room for a summary: plain trimming still fits
         dropped = turns[: len(turns) - len(kept)]
-        summary = self._summarize(dropped, summary_tokens)
+        summary = self.summarize(dropped, summary_tokens)
         if sum(map(self.cost, [*head, summary, *kept])) > budget:
             return [*head, *self._suffix(head, turns, budget)]  # the model ignored n_predict
         return [*head, summary, *kept]
@@ -127,7 +123,8 @@ class BudgetPlanner:
             )
         return turns[start:]
 
-    def _summarize(self, dropped: list[DiscussionMessage], max_tokens: int) -> DiscussionMessage:
+    def summarize(self, dropped: list[DiscussionMessage], max_tokens: int) -> DiscussionMessage:
+        """A system message condensing ``dropped`` (at most ``max_tokens``), written by the LLM."""
         transcript = "\n".join(f"{m.sender} ({m.role}): {m.content}" for m in dropped)
         prompt = [{"role": "system", "content": _SUMMARY_INSTRUCTION}, {"role": "user", "content": transcript}]
         text, _ = complete(self.llm, prompt, None, {"n_predict": max_tokens})
@@ -189,48 +186,6 @@ def messages_for_budget(
         budget = planner.budget(None, n_predict, d.max_context_size)
     context = d._with_system_prompt(branch) if add_system_prompt else branch
     return planner.fit(context, budget, summarize=summarize)
-
-
-def check_options(llm: Any, user_message: str, images: list[ImageInput] | None, options: dict[str, Any]) -> None:
-    """Validate generation options the way the binding will, before the discussion changes.
-
-    :raises ConfigError: an unknown option or a bad value (named by the binding's checks).
-    """
-    if hasattr(llm, "build_request"):
-        llm.build_request([{"role": "user", "content": user_message}], images=images, **dict(options))
-
-
-def answer(
-    d: LollmsDiscussion,
-    parent_id: str,
-    callback: StreamingCallback | None,
-    options: dict[str, Any],
-    *,
-    summarize: bool = False,
-    user: DiscussionMessage | None = None,
-    add_system_prompt: bool = True,
-    keep_thinking: bool = False,
-) -> ChatResult:
-    """Generate the reply to the branch ending at ``parent_id`` and store it as its child.
-
-    :raises BackendError: the backend failed (nothing is added).
-    """
-    llm = llm_of(d.lollms_client)
-    context = messages_for_budget(
-        d, None, options.get("n_predict"), options.get("ctx_size"), summarize, parent_id, add_system_prompt
-    )
-    text, meta = complete(llm, to_openai_messages(context), callback, options)
-    for key in ("model_name", "binding_name"):
-        value = getattr(llm, key, None)
-        if isinstance(value, str) and value:
-            meta[key] = value
-    if keep_thinking and meta.get("thoughts"):
-        text = f"<think>\n{meta['thoughts']}\n</think>\n{text}"
-    ai_name = str(d.metadata.get("ai_name", "assistant"))
-    msg = d._new_message(sender=ai_name, role="assistant", content=text, parent_id=parent_id, metadata=meta)
-    result = ChatResult.of(msg, user, cancelled=meta.get("stopped_by") is not None)
-    d._store_message(result)
-    return result
 
 
 def complete(

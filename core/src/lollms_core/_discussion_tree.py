@@ -15,7 +15,18 @@ if TYPE_CHECKING:
     from ._discussion_store import DiscussionMessage
     from .discussion import LollmsDiscussion
 
-__all__ = ["BranchInfo", "MessageNode", "branch_info", "deepest_leaf", "list_branches", "message_tree", "siblings"]
+__all__ = [
+    "BranchInfo",
+    "MessageNode",
+    "branch_info",
+    "deepest_leaf",
+    "leaf_after_removing",
+    "list_branches",
+    "message_tree",
+    "sibling_of_leaf",
+    "siblings",
+    "subtree_ids",
+]
 
 _PREVIEW = 80
 
@@ -119,3 +130,39 @@ def message_tree(d: LollmsDiscussion) -> list[MessageNode]:
         )
 
     return [node(root) for root in d.get_children(None)]
+
+
+def subtree_ids(d: LollmsDiscussion, message_id: str) -> list[str]:
+    """``message_id`` and every reply below it.
+
+    :raises MessageNotFoundError: unknown id.
+    """
+    d.get_message(message_id)
+    found, queue = [], [message_id]
+    while queue:
+        current = queue.pop()
+        found.append(current)
+        queue.extend(c.id for c in d.get_children(current))
+    return found
+
+
+def leaf_after_removing(d: LollmsDiscussion, message_id: str) -> str | None:
+    """Where the active branch goes when ``message_id``'s subtree holding it is removed.
+
+    The newest branch of another reply to the same parent, else the parent itself.
+    """
+    parent = d.get_message(message_id).parent_id
+    others = [c.id for c in d.get_children(parent) if c.id != message_id]
+    return deepest_leaf(d, others[-1]) if others else parent
+
+
+def sibling_of_leaf(d: LollmsDiscussion, direction: int) -> str | None:
+    """The alternative ``direction`` steps from the active leaf among its siblings (wrapping), or ``None``."""
+    leaf = d.active_leaf_id
+    if leaf is None:
+        return None
+    alternatives = siblings(d, leaf)
+    if len(alternatives) < 2:
+        return None
+    index = next(i for i, m in enumerate(alternatives) if m.id == leaf)
+    return alternatives[(index + direction) % len(alternatives)].id

@@ -20,13 +20,16 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from . import _discussion_chat as _chat
+from . import _discussion_context as _context
 from . import _discussion_llm as _gen
 from . import _discussion_tree as _tree
-from ._discussion_chat import ChatResult, check_lollms_client_options, check_rounds
+from ._discussion_chat import ChatResult
 from ._discussion_formats import ROLES, record_from_json, record_to_json, render
+from ._discussion_refusals import NOT_OFFERED_ATTRIBUTES, NOT_OFFERED_PARAMETERS, refuse
 from ._discussion_store import DiscussionMessage, DiscussionRecord, SQLiteDiscussionStore
 from ._discussion_tree import BranchInfo, MessageNode
-from .errors import ConfigError, DiscussionNotFoundError, MessageNotFoundError, NotSupportedError
+from .errors import ConfigError, DiscussionNotFoundError, MessageNotFoundError
 from .text import split_discussion
 from .types import ImageInput, StreamingCallback
 
@@ -78,61 +81,6 @@ def _image_text(image: ImageInput) -> str:
     return str(image)
 
 
-#: lollms_client discussion parameters and columns that lollms-core does not offer, with the way forward.
-_NOT_OFFERED = {
-    "workspace_path": "lollms-core keeps no workspace folder",
-    "auto_create_db": "pass db_path= (or db_manager=) to persist",
-    "auto_sync_workspace": "lollms-core keeps no workspace folder",
-    "internet_config": "lollms-core has no web search",
-    "memory_manager": "lollms-core has no memory layer",
-    "db_discussion_obj": "use LollmsDataManager.get_discussion(client, id)",
-    "_from_db_reload": "use LollmsDataManager.get_discussion(client, id)",
-    "memory": "data zones are not offered: put the text in system_prompt",
-    "user_data_zone": "data zones are not offered: put the text in system_prompt",
-    "discussion_data_zone": "data zones are not offered: put the text in system_prompt",
-    "personality_data_zone": "data zones are not offered: put the text in system_prompt",
-    "participants": "put it in discussion_metadata={...}",
-    "pruning_summary": "get_messages_for_budget(summarize=True) condenses old turns",
-    "pruning_point_id": "get_messages_for_budget(summarize=True) condenses old turns",
-    "active_branch_id": "add the messages, then switch_branch(id)",
-    "messages": "add them with add_message() or build with from_json()",
-    "created_at": "set by lollms-core",
-    "updated_at": "not recorded by lollms-core",
-}
-
-
-_ZONES = "data zones and memory are not offered: put that text in system_prompt"
-_IMAGES = "discussion-level images and image activation are not offered: pass images= to add_message() or chat()"
-_ARTEFACTS = "artefacts are not offered (lollms-core has no artefact/workspace layer)"
-#: lollms_client discussion attributes lollms-core does not offer, with the way forward (AttributeError names it).
-_NOT_OFFERED_ATTRIBUTES = {
-    **dict.fromkeys(
-        ("memory", "user_data_zone", "discussion_data_zone", "personality_data_zone", "get_full_data_zone",
-         "setMemory", "memorize"), _ZONES),
-    **dict.fromkeys(
-        ("images", "add_discussion_image", "get_discussion_images", "toggle_discussion_image_activation",
-         "remove_discussion_image", "get_active_images", "get_all_images"), _IMAGES),
-    **dict.fromkeys(
-        ("artefacts", "add_artefact", "list_artefacts", "get_artefact", "update_artefact", "remove_artefact",
-         "workspace_path", "scratchpad"), _ARTEFACTS),
-    "remove_message": "use prune_branch(id): it removes the message and its replies (a lone removal orphans them)",
-    "delete_message": "use prune_branch(id): it removes the message and its replies (a lone removal orphans them)",
-    "simplified_chat": "use chat()",
-    "memory_manager": "lollms-core has no memory layer",
-}  # fmt: skip
-
-
-def _refuse(names: Mapping[str, Any], where: str) -> None:
-    """Raise for lollms_client parameters we do not offer, or unknown keywords, naming each."""
-    if not names:
-        return
-    reasons = [f"{n} ({_NOT_OFFERED[n]})" if n in _NOT_OFFERED else f"{n} (unknown)" for n in names]
-    raise NotSupportedError(
-        f"{where} does not accept {', '.join(reasons)}; free fields go in discussion_metadata={{...}} "
-        "(see docs/migrating-from-lollms-client.md)"
-    )
-
-
 class LollmsDiscussion:
     """A conversation tree with an active branch, exports, context budgeting and ``chat()``.
 
@@ -158,7 +106,7 @@ class LollmsDiscussion:
         **unsupported: Any,
     ) -> None:
         if unsupported:
-            _refuse(unsupported, "LollmsDiscussion()")
+            refuse(unsupported, "LollmsDiscussion()")
         if record is None or not isinstance(record, DiscussionRecord):
             # lollms_client's form: LollmsDiscussion(lollmsClient=..., db_manager=..., discussion_id=...).
             lollms_client = lollms_client or lollmsClient or record
@@ -194,14 +142,14 @@ class LollmsDiscussion:
 
         def __getattr__(self, name: str) -> Any:
             # Only reached for a missing attribute: name lollms_client's ones we do not offer, and why.
-            if name in _NOT_OFFERED_ATTRIBUTES:
-                raise AttributeError(f"LollmsDiscussion has no {name!r}: {_NOT_OFFERED_ATTRIBUTES[name]}")
+            if name in NOT_OFFERED_ATTRIBUTES:
+                raise AttributeError(f"LollmsDiscussion has no {name!r}: {NOT_OFFERED_ATTRIBUTES[name]}")
             raise AttributeError(f"'LollmsDiscussion' object has no attribute {name!r}")
 
     def __setattr__(self, name: str, value: Any) -> None:
         # lollms_client persists `disc.memory = ...`; here it would be a silent, unsaved attribute.
-        if name in _NOT_OFFERED_ATTRIBUTES:
-            raise AttributeError(f"cannot set LollmsDiscussion.{name}: {_NOT_OFFERED_ATTRIBUTES[name]}")
+        if name in NOT_OFFERED_ATTRIBUTES:
+            raise AttributeError(f"cannot set LollmsDiscussion.{name}: {NOT_OFFERED_ATTRIBUTES[name]}")
         super().__setattr__(name, value)
 
     def _index(self, msg: DiscussionMessage) -> None:
@@ -239,7 +187,7 @@ class LollmsDiscussion:
         :raises NotSupportedError: a lollms_client parameter lollms-core does not offer.
         :raises ConfigError: both ``db_path`` and ``db_manager``, or metadata that cannot be stored.
         """
-        _refuse({k: metadata.pop(k) for k in list(metadata) if k in _NOT_OFFERED}, "create_new()")
+        refuse({k: metadata.pop(k) for k in list(metadata) if k in NOT_OFFERED_PARAMETERS}, "create_new()")
         if db_path is not None and db_manager is not None:
             raise ConfigError("create_new() takes db_path= or db_manager=, not both")
         if discussion_metadata is not None and not isinstance(discussion_metadata, Mapping):
@@ -581,15 +529,8 @@ class LollmsDiscussion:
 
         Returns the new active leaf, or ``None`` when the leaf has no sibling.
         """
-        leaf = self.active_leaf_id
-        if leaf is None:
-            return None
-        alternatives = self.get_siblings(leaf)
-        if len(alternatives) < 2:
-            return None
-        index = next(i for i, m in enumerate(alternatives) if m.id == leaf)
-        target = alternatives[(index + direction) % len(alternatives)]
-        return self.switch_branch(target.id)
+        target = _tree.sibling_of_leaf(self, direction)
+        return self.switch_branch(target) if target is not None else None
 
     def fork_from(
         self,
@@ -632,18 +573,10 @@ class LollmsDiscussion:
 
         If the active leaf was removed, the branch through the parent becomes active.
         """
-        self.get_message(message_id)
-        doomed, queue = [], [message_id]
-        while queue:
-            current = queue.pop()
-            doomed.append(current)
-            queue.extend(self._children.get(current, ()))
-        parent = self._by_id[message_id].parent_id
+        doomed = _tree.subtree_ids(self, message_id)
         leaf = self.active_leaf_id
         if leaf in doomed:
-            # Another reply to the same parent (its newest branch), else the parent itself.
-            survivors = [i for i in self._children.get(parent, ()) if i != message_id]
-            leaf = _tree.deepest_leaf(self, survivors[-1]) if survivors else parent
+            leaf = _tree.leaf_after_removing(self, message_id)
         if self._store is not None:
             self._store.delete_messages(self.id, doomed, leaf)
         for i in doomed:
@@ -822,28 +755,10 @@ class LollmsDiscussion:
         :raises ConfigError: an unknown or bad option (nothing changed).
         :raises BackendError: the backend failed (the user message stays in the discussion).
         """
-        # Every check before the first change: a refused option must not leave a user turn behind.
-        options = dict(kwargs)
-        check_lollms_client_options(options)
-        check_rounds(options)
-        llm = _gen.llm_of(self.lollms_client)
-        parent = branch_tip_id if branch_tip_id is not None else self.active_leaf_id
-        if parent is not None:
-            self.get_message(parent)
-        user: DiscussionMessage | None = None
-        if add_user_message:
-            sender = str(self._record.metadata.get("user_name", "user"))
-            user = self._new_message(sender, user_message, "user", parent, images)
-            _gen.check_options(llm, user_message, images, options)
-            self._store_message(user)
-            parent = user.id
-        else:
-            _gen.check_options(llm, "", images, options)
-            if parent is None:
-                raise ConfigError("chat(add_user_message=False) needs a branch to answer: the discussion is empty")
-        return _gen.answer(
-            self, parent, streaming_callback, options, summarize=summarize, user=user,
-            add_system_prompt=add_system_prompt, keep_thinking=not remove_thinking_blocks,
+        return _chat.chat(
+            self, user_message, streaming_callback, kwargs, images=images, summarize=summarize,
+            branch_tip_id=branch_tip_id, add_user_message=add_user_message, add_system_prompt=add_system_prompt,
+            remove_thinking_blocks=remove_thinking_blocks,
         )  # fmt: skip
 
     def regenerate(
@@ -853,12 +768,7 @@ class LollmsDiscussion:
 
         :raises ConfigError: the active branch has no user message.
         """
-        user = next((m for m in reversed(self.get_messages()) if m.role == "user"), None)
-        if user is None:
-            raise ConfigError("nothing to regenerate: the active branch has no user message")
-        options = dict(kwargs)
-        _gen.check_options(_gen.llm_of(self.lollms_client), "", None, options)
-        return _gen.answer(self, user.id, streaming_callback, options, summarize=summarize, user=user)
+        return _chat.regenerate(self, streaming_callback, kwargs, summarize=summarize)
 
     def regenerate_branch(self, branch_tip_id: str | None = None, **kwargs: Any) -> ChatResult:
         """lollms_client's regeneration: replace the answer at ``branch_tip_id`` (default: the active leaf).
@@ -868,19 +778,7 @@ class LollmsDiscussion:
 
         :raises ConfigError: the tip is a system message, or an assistant message with no user parent.
         """
-        options = dict(kwargs)
-        streaming_callback = options.pop("streaming_callback", None)
-        check_lollms_client_options(options)
-        check_rounds(options)
-        llm = _gen.llm_of(self.lollms_client)
-        target = self.get_message(branch_tip_id if branch_tip_id is not None else self.active_leaf_id or "")
-        user = self._by_id.get(target.parent_id or "") if target.role == "assistant" else target
-        if user is None or user.role != "user":
-            raise ConfigError(f"nothing to regenerate from message '{target.id}' ({target.role}): no user message")
-        _gen.check_options(llm, "", None, options)
-        if target is not user:
-            self.prune_branch(target.id)
-        return _gen.answer(self, user.id, streaming_callback, options, user=user)
+        return _chat.regenerate_branch(self, branch_tip_id, kwargs)
 
     # -- lollms_client's context helpers ---------------------------------------------------
 
@@ -903,19 +801,7 @@ class LollmsDiscussion:
         :attr:`pruning_point_id` on. With ``max_tokens``, does nothing while the branch fits.
         Unlike lollms_client, a backend failure raises instead of being logged.
         """
-        branch = self.get_messages()
-        if len(branch) <= preserve_last_n or preserve_last_n < 0:
-            return
-        llm = _gen.llm_of(self.lollms_client)
-        if max_tokens is not None:
-            planner = _gen.BudgetPlanner(llm, self.message_overhead_tokens)
-            if sum(map(planner.cost, self._with_system_prompt(branch))) <= max_tokens:
-                return
-        dropped = branch[: len(branch) - preserve_last_n] if preserve_last_n else branch
-        point = branch[len(branch) - preserve_last_n].id if preserve_last_n else None
-        summary = _gen.BudgetPlanner(llm, self.message_overhead_tokens)._summarize(dropped, 256)
-        text = summary.content.removeprefix(_gen.SUMMARY_PREFIX)
-        self.set_metadata(pruning_summary=text, pruning_point_id=point)
+        _context.summarize_and_prune(self, max_tokens, preserve_last_n)
 
     def get_context_status(self, branch_tip_id: str | None = None) -> dict[str, Any]:
         """Token use of the next prompt, in lollms_client's shape.
@@ -925,47 +811,11 @@ class LollmsDiscussion:
         ``max_tokens`` is the binding's context size, else :attr:`max_context_size`, else ``None``
         (and ``percent`` then ``None``).
         """
-        planner = _gen.BudgetPlanner(_gen.llm_of(self.lollms_client), self.message_overhead_tokens)
-        leaf = branch_tip_id if branch_tip_id is not None else self.active_leaf_id
-        context = self._with_system_prompt(self.get_branch(leaf) if leaf is not None else [])
-        system = [m for m in context if m.role == "system" and m.id in ("", None)]
-        history = [m for m in context if m not in system]
-        system_tokens = sum(map(planner.cost, system))
-        text_tokens = sum(map(planner.cost, history))
-        zones: dict[str, Any] = {}
-        if system:
-            zones["system_context"] = {"tokens": system_tokens}
-        if history:
-            zones["message_history"] = {
-                "tokens": text_tokens,
-                "message_count": len(history),
-                "breakdown": {"text_tokens": text_tokens, "image_tokens": 0},
-            }
-        total = system_tokens + text_tokens
-        ctx = planner.window(None) or self.max_context_size
-        return {
-            "max_tokens": ctx,
-            "current_tokens": total,
-            "percent": round(total / ctx * 100, 2) if ctx else None,
-            "zones": zones,
-        }
+        return _context.context_status(self, branch_tip_id)
 
     def auto_title(self) -> str:
         """Ask the LLM for a short title of the active branch, keep it in ``metadata["title"]`` and return it.
 
         :raises BackendError: the backend failed (lollms_client logs it and returns ``None``).
         """
-        transcript = render(self.get_messages(), "markdown", "")[:1000]
-        prompt = [
-            {
-                "role": "system",
-                "content": "You write titles. Answer with a title of at most eight words, nothing else.",
-            },
-            {"role": "user", "content": f"Write a title for this conversation:\n{transcript}"},
-        ]
-        text, _ = _gen.complete(_gen.llm_of(self.lollms_client), prompt, None, {"n_predict": 24})
-        lines = [line.strip().strip("#*\"' ") for line in text.splitlines()]
-        title = next((line for line in lines if line), "") or "Untitled discussion"
-        title = title.removeprefix("Title:").strip()[:120]
-        self.set_metadata(title=title)
-        return title
+        return _context.auto_title(self)
