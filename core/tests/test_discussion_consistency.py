@@ -68,6 +68,9 @@ CLOSED_STORE_OPS = {
     "set_metadata": lambda d: d.set_metadata(title="changed"),
     "system_prompt": lambda d: setattr(d, "system_prompt", "changed"),
     "add_message": lambda d: d.add_message(sender="user", content="new"),
+    "prune_branch": lambda d: d.prune_branch(d.get_messages()[-1].id),
+    "active_branch_id": lambda d: setattr(d, "active_branch_id", d.get_messages()[0].id),
+    "fork_from": lambda d: d.fork_from(d.get_messages()[0].id, initial_content="x"),
 }
 
 
