@@ -109,7 +109,7 @@ class LollmsDiscussion:
             refuse(unsupported, "LollmsDiscussion()")
         if record is None or not isinstance(record, DiscussionRecord):
             # lollms_client's form: LollmsDiscussion(lollmsClient=..., db_manager=..., discussion_id=...).
-            lollms_client = lollms_client or lollmsClient or record
+            lollms_client = next((c for c in (lollms_client, lollmsClient, record) if c is not None), None)
             record, store = self._open_or_make(db_manager, discussion_id)
         self._record = record
         self._store = store
