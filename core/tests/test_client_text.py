@@ -30,8 +30,8 @@ class ScriptedLLM(LollmsLLMBinding):
             yield Chunk(ch)
 
 
-def scripted(*answers: str) -> tuple[LollmsClient, ScriptedLLM]:
-    client = LollmsClient(llm_binding_name="echo")
+def scripted(*answers: str, strict: bool = False) -> tuple[LollmsClient, ScriptedLLM]:
+    client = LollmsClient(llm_binding_name="echo", strict=strict)
     client.llm = ScriptedLLM(list(answers))
     return client, client.llm
 
@@ -153,12 +153,34 @@ def test_structured_content_retries_with_the_validation_error():
 
 
 def test_structured_content_gives_up_after_the_retries():
-    client, llm = scripted('{"b": 1}')
+    client, llm = scripted('{"b": 1}', strict=True)  # strict: the typed error (issue 14.7)
     with pytest.raises(StructuredContentError) as info:
         client.generate_structured_content("give a", SCHEMA, max_retries=1)
     assert len(llm.requests) == 2
     assert info.value.errors == ["$: missing required property 'a'"]
     assert info.value.last_answer == '{"b": 1}'
+
+
+def test_structured_content_failure_returns_none_unless_strict():
+    # The seeds' rule, and lollms_client's value: None when the model never gives valid JSON.
+    client, llm = scripted('{"b": 1}')
+    assert client.generate_structured_content("give a", SCHEMA, max_retries=1) is None
+    assert len(llm.requests) == 2
+
+
+def test_structured_content_backend_failure_is_the_error_dict_unless_strict():
+    failing = LollmsClient(llm_binding_name="echo", llm_binding_config={"fail_with": "server"})
+    out = failing.generate_structured_content("x", SCHEMA)
+    assert out["status"] is False and out["error_type"] == "ServerError"
+    strict = LollmsClient(llm_binding_name="echo", llm_binding_config={"fail_with": "server"}, strict=True)
+    with pytest.raises(ServerError):
+        strict.generate_structured_content("x", SCHEMA)
+
+
+def test_generate_structured_content_pydantic_returns_an_instance(echo):
+    assert echo.generate_structured_content_pydantic('{"name": "Ada", "age": 36}', Person) == Person(name="Ada", age=36)
+    client, _ = scripted("no json")
+    assert client.generate_structured_content_pydantic("x", Person, max_retries=0) is None
 
 
 def test_structured_content_rejects_a_schema_of_the_wrong_kind(echo):

@@ -33,15 +33,18 @@ from .errors import (
     BindingNotFoundError,
     CallbackError,
     ConfigError,
+    DiscussionNotFoundError,
     GenerationCancelled,
     LollmsError,
     ManifestError,
+    MessageNotFoundError,
     ModalityNotConfiguredError,
     NotFoundError,
     NotSupportedError,
     RateLimitError,
     ReadOnlyDatabaseError,
     ServerError,
+    StructuredContentError,
 )
 from .hookspecs import hookimpl
 from .registry import BindingSpec, Registry
@@ -60,8 +63,9 @@ from .types import (
 )
 
 if TYPE_CHECKING:
+    from ._discussion_manager import LollmsDataManager
     from .client import LollmsClient
-    from .discussion import LollmsDiscussion
+    from .discussion import LollmsDiscussion, LollmsMessage
     from .manifest import Manifest, Parameter
 
 __version__ = "0.1.0"
@@ -83,16 +87,19 @@ __all__ = [
     "ChatRequest",
     "Chunk",
     "ConfigError",
+    "DiscussionNotFoundError",
     "GenerationCancelled",
     "GenerationEvent",
     "GenerationOptions",
     "GenerationResult",
     "LollmsBinding",
     "LollmsClient",
+    "LollmsDataManager",
     "LollmsDiscussion",
     "LollmsError",
     "LollmsLLMBinding",
     "LollmsLLMBindingManager",
+    "LollmsMessage",
     "LollmsSTTBinding",
     "LollmsSTTBindingManager",
     "LollmsTTIBinding",
@@ -105,6 +112,7 @@ __all__ = [
     "LollmsTTVBindingManager",
     "Manifest",
     "ManifestError",
+    "MessageNotFoundError",
     "Modality",
     "ModalityNotConfiguredError",
     "NotFoundError",
@@ -114,12 +122,20 @@ __all__ = [
     "ReadOnlyDatabaseError",
     "Registry",
     "ServerError",
+    "StructuredContentError",
     "__version__",
     "get_registry",
     "hookimpl",
 ]
 
-_LAZY = {"LollmsClient": "client", "LollmsDiscussion": "discussion", "Manifest": "manifest", "Parameter": "manifest"}
+_LAZY = {
+    "LollmsClient": "client",
+    "LollmsDiscussion": "discussion",
+    "LollmsDataManager": "_discussion_manager",
+    "LollmsMessage": "discussion",
+    "Manifest": "manifest",
+    "Parameter": "manifest",
+}
 
 
 def __getattr__(name: str) -> Any:

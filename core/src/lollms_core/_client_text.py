@@ -9,12 +9,17 @@ block or never produces valid JSON costs at most ``1 + max_*`` calls.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import text as _text
+from ._client_modalities import require
 from ._json_schema import schema_errors
-from .errors import BackendError, LollmsError, error_dict
+from .errors import BackendError, StructuredContentError, error_dict
 from .types import ImageInput, Message
+
+if TYPE_CHECKING:
+    from .bindings import LollmsLLMBinding
+    from .registry import Registry
 
 __all__ = ["StructuredContentError", "TextMixin"]
 
@@ -36,32 +41,20 @@ _JSON_SYSTEM = (
 _JSON_RETRY = "That answer is not valid: {error}\nAnswer again with only the corrected JSON."
 
 
-class StructuredContentError(LollmsError, ValueError):
-    """The model gave no valid JSON for the schema after the allowed retries.
-
-    ``last_answer`` is the model's last text and ``errors`` the validation problems found in it.
-    """
-
-    def __init__(self, message: str, last_answer: str = "", errors: list[str] | None = None) -> None:
-        super().__init__(message)
-        self.last_answer = last_answer
-        self.errors = errors or []
-
-
 class TextMixin:
     """Code generation, structured output and question helpers on the client."""
 
+    # Set by LollmsClient.__init__ (declared here so these methods type-check against the real base).
     strict: bool
-
-    def _need(self, modality: str) -> Any:  # implemented by LollmsClient
-        raise NotImplementedError
+    registry: Registry
+    llm: LollmsLLMBinding | None
 
     # -- pure passthroughs (seed 004) ----------------------------------------------------
 
     @staticmethod
-    def extract_code_blocks(text: str) -> list[dict[str, Any]]:
-        """See :func:`lollms_core.text.extract_code_blocks`."""
-        return _text.extract_code_blocks(text)
+    def extract_code_blocks(text: str, format: str = "markdown") -> list[dict[str, Any]]:
+        """See :func:`lollms_core.text.extract_code_blocks` (``format="markdown"`` or ``"html"``)."""
+        return _text.extract_code_blocks(text, format)
 
     @staticmethod
     def extract_thinking_blocks(text: str) -> list[str]:
@@ -77,10 +70,10 @@ class TextMixin:
 
     def _complete(self, messages: list[Message], **kwargs: Any) -> str:
         """Run ``messages`` through the LLM; raises on backend errors (callers apply the seed rule)."""
-        llm = self._need("llm")
+        llm = require(self.llm, "llm", self.registry)
         callback = kwargs.pop("streaming_callback", None)
         kwargs.pop("stream", None)
-        return llm.run(llm.build_request(messages, **kwargs), callback).text  # type: ignore[no-any-return]
+        return llm.run(llm.build_request(messages, **kwargs), callback).text
 
     @staticmethod
     def _messages(prompt: str, system_prompt: str, images: list[ImageInput] | None) -> list[Message]:
@@ -190,9 +183,58 @@ class TextMixin:
         and validated; on failure the model is shown the validation error and asked again,
         at most ``max_retries`` times. Returns the parsed value (an instance for a pydantic model).
 
-        :raises StructuredContentError: still invalid after the retries (``last_answer``, ``errors``).
-        :raises BackendError: the backend failed.
+        A seed-named method, so it follows the seeds' rule: when the model never produces valid
+        JSON it returns ``None`` (as lollms_client does), and on a backend failure the seeds'
+        error dict; with ``strict=True`` it raises instead.
+
+        :raises StructuredContentError: (``strict=True``) still invalid after the retries
+            (``last_answer``, ``errors``).
+        :raises BackendError: (``strict=True``) the backend failed.
+        :raises TypeError: ``schema`` is neither a dict nor a pydantic model class (always).
         """
+        _schema_of(schema)  # a wrong schema is a programmer error: it raises whatever strict says
+        try:
+            return self._structured(prompt, schema, system_prompt, images, max_retries, **kwargs)
+        except StructuredContentError:
+            if self.strict:
+                raise
+            return None
+        except BackendError as exc:
+            if self.strict:
+                raise
+            return error_dict(exc)
+
+    def generate_structured_content_pydantic(
+        self,
+        prompt: str,
+        pydantic_model: Any,
+        system_prompt: str | None = None,
+        images: list[ImageInput] | None = None,
+        max_retries: int = 2,
+        **kwargs: Any,
+    ) -> Any:
+        """lollms_client's name for :meth:`generate_structured_content` with a pydantic model class.
+
+        Returns an instance of ``pydantic_model`` (``None``/error dict on failure, as there).
+
+        :raises TypeError: ``pydantic_model`` is not a pydantic model class.
+        """
+        if isinstance(pydantic_model, dict):
+            raise TypeError(
+                "pydantic_model must be a pydantic model class; for a dict schema use generate_structured_content"
+            )
+        return self.generate_structured_content(prompt, pydantic_model, system_prompt, images, max_retries, **kwargs)
+
+    def _structured(
+        self,
+        prompt: str,
+        schema: Any,
+        system_prompt: str | None = None,
+        images: list[ImageInput] | None = None,
+        max_retries: int = 2,
+        **kwargs: Any,
+    ) -> Any:
+        """:meth:`generate_structured_content` that always raises (the helpers built on it decide)."""
         model, json_schema = _schema_of(schema)
         system = _JSON_SYSTEM.format(schema=json.dumps(json_schema, indent=1))
         if system_prompt:
@@ -234,7 +276,7 @@ class TextMixin:
         if max_answer_length:
             kwargs.setdefault("n_predict", max_answer_length)
         try:
-            out = self.generate_structured_content(prompt, schema, max_retries=1, **kwargs)
+            out = self._structured(prompt, schema, max_retries=1, **kwargs)
         except StructuredContentError as exc:
             word = _first_word(exc.last_answer, {"yes": True, "true": True, "no": False, "false": False})
             if word is None:
@@ -267,7 +309,7 @@ class TextMixin:
             kwargs.setdefault("n_predict", max_answer_length)
         explanation = ""
         try:
-            out = self.generate_structured_content(prompt.strip(), schema, max_retries=1, **kwargs)
+            out = self._structured(prompt.strip(), schema, max_retries=1, **kwargs)
             index, explanation = int(out["index"]), str(out.get("explanation", ""))
         except StructuredContentError as exc:
             index = _choice_from_text(exc.last_answer, possible_answers)
@@ -302,14 +344,12 @@ def _join(code: str, piece: str) -> str:
 
 
 def _schema_of(schema: Any) -> tuple[Any, dict[str, Any]]:
-    try:
-        from pydantic import BaseModel
-    except ImportError:  # pragma: no cover - pydantic is a dependency of the core
-        BaseModel = None  # type: ignore[assignment,misc]  # noqa: N806
-    if BaseModel is not None and isinstance(schema, type) and issubclass(schema, BaseModel):
-        return schema, schema.model_json_schema()
     if isinstance(schema, dict):
         return None, schema
+    from pydantic import BaseModel  # a dependency of the core; imported here to keep `import lollms_core` light
+
+    if isinstance(schema, type) and issubclass(schema, BaseModel):
+        return schema, schema.model_json_schema()
     raise TypeError(f"schema must be a JSON-schema dict or a pydantic model class, not {type(schema).__name__}")
 
 

@@ -6,6 +6,7 @@ the same branches, ids, time stamps and active leaf, and exports the same string
 
 from __future__ import annotations
 
+import base64
 import json
 import uuid
 from collections.abc import Mapping
@@ -26,7 +27,7 @@ __all__ = [
 ]
 
 ROLES = ("system", "user", "assistant")
-EXPORT_FORMATS = ("openai_chat", "lollms_text", "markdown", "json")
+EXPORT_FORMATS = ("openai_chat", "ollama_chat", "lollms_text", "markdown", "json")
 #: The ``format`` marker of a JSON export.
 JSON_FORMAT = "lollms_discussion"
 
@@ -49,6 +50,14 @@ def render(branch: list[DiscussionMessage], format: str, title: str) -> Any:
     """
     if format == "openai_chat":
         return to_openai_messages(branch)
+    if format == "ollama_chat":
+        # Ollama's /api/chat: "images" is a list of base64 strings; paths and URLs are not sent.
+        out = to_openai_messages(branch)
+        for item in out:
+            kept = [i for i in item.pop("images", []) if _is_base64(i)]
+            if kept:
+                item["images"] = kept
+        return out
     if format == "lollms_text":
         return "\n".join(f"!@>{m.role}:\n{m.content}" for m in branch)
     if format == "markdown":
@@ -59,6 +68,18 @@ def render(branch: list[DiscussionMessage], format: str, title: str) -> Any:
             parts.append(f"{header}:\n\n{m.content}{images}")
         return "\n\n".join(parts) + "\n"
     raise ConfigError(f"unknown export format {format!r}; expected one of {', '.join(EXPORT_FORMATS)}")
+
+
+def _is_base64(text: str) -> bool:
+    import binascii
+
+    if text.startswith(("http://", "https://", "/", "data:")) or len(text) < 16:
+        return False
+    try:
+        base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    return True
 
 
 def record_to_json(record: DiscussionRecord, messages: list[DiscussionMessage]) -> str:

@@ -12,12 +12,21 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._discussion_formats import to_openai_messages
-from ._discussion_store import DiscussionMessage, DiscussionRecord
+from ._discussion_store import DiscussionMessage
 from .errors import BackendError, ConfigError, ModalityNotConfiguredError
-from .types import ImageInput, Message, StreamingCallback
+from .types import Message, StreamingCallback
 
-__all__ = ["SUMMARY_PREFIX", "BudgetPlanner", "DiscussionGeneration", "complete"]
+if TYPE_CHECKING:
+    from .discussion import LollmsDiscussion
+
+__all__ = [
+    "SUMMARY_PREFIX",
+    "BudgetPlanner",
+    "complete",
+    "count_tokens",
+    "llm_of",
+    "messages_for_budget",
+]
 
 #: How a summary message starts, so the model (and a reader) knows what it is.
 SUMMARY_PREFIX = "Summary of the earlier conversation:\n"
@@ -44,15 +53,21 @@ class BudgetPlanner:
         """
         if max_tokens is not None:
             return int(max_tokens)
+        ctx = self.window(ctx_size)
+        if not ctx:
+            return None
+        defaults = getattr(self.llm, "default_options", None)
+        reserve = n_predict or getattr(defaults, "n_predict", None) or ctx // 4
+        return ctx - int(reserve)
+
+    def window(self, ctx_size: int | None) -> int | None:
+        """The context window: ``ctx_size``, else the binding's option, setting or model info; ``None`` if unknown."""
         defaults = getattr(self.llm, "default_options", None)
         ctx = ctx_size or getattr(defaults, "ctx_size", None) or _config_value(self.llm, "ctx_size")
         if not ctx:
             info = self.llm.get_model_info() if hasattr(self.llm, "get_model_info") else {}
             ctx = info.get("ctx_size") if isinstance(info, dict) else None
-        if not ctx:
-            return None
-        reserve = n_predict or getattr(defaults, "n_predict", None) or int(ctx) // 4
-        return int(ctx) - int(reserve)
+        return int(ctx) if ctx else None
 
     def cost(self, msg: DiscussionMessage) -> int:
         """Tokens ``msg`` takes in the prompt (content + per-message overhead)."""
@@ -87,7 +102,7 @@ class BudgetPlanner:
         except ConfigError:
             return [*head, *kept]  # no room for a summary: plain trimming still fits
         dropped = turns[: len(turns) - len(kept)]
-        summary = self._summarize(dropped, summary_tokens)
+        summary = self.summarize(dropped, summary_tokens)
         if sum(map(self.cost, [*head, summary, *kept])) > budget:
             return [*head, *self._suffix(head, turns, budget)]  # the model ignored n_predict
         return [*head, summary, *kept]
@@ -108,7 +123,8 @@ class BudgetPlanner:
             )
         return turns[start:]
 
-    def _summarize(self, dropped: list[DiscussionMessage], max_tokens: int) -> DiscussionMessage:
+    def summarize(self, dropped: list[DiscussionMessage], max_tokens: int) -> DiscussionMessage:
+        """A system message condensing ``dropped`` (at most ``max_tokens``), written by the LLM."""
         transcript = "\n".join(f"{m.sender} ({m.role}): {m.content}" for m in dropped)
         prompt = [{"role": "system", "content": _SUMMARY_INSTRUCTION}, {"role": "user", "content": transcript}]
         text, _ = complete(self.llm, prompt, None, {"n_predict": max_tokens})
@@ -123,122 +139,53 @@ class BudgetPlanner:
         )
 
 
-class DiscussionGeneration:
-    """The LLM-facing half of :class:`~lollms_core.LollmsDiscussion`: budgets, ``chat``, ``regenerate``."""
+def llm_of(client: Any) -> Any:
+    """The LLM binding behind a discussion's client (a client with ``.llm``, or a binding itself).
 
-    #: Tokens a chat template adds around each message (role markers, separators).
-    message_overhead_tokens: int = 4
-    lollms_client: Any
-    _record: DiscussionRecord
-
-    if TYPE_CHECKING:  # provided by LollmsDiscussion
-
-        @property
-        def active_leaf_id(self) -> str | None: ...
-        def get_branch(self, leaf_id: str) -> list[DiscussionMessage]: ...
-        def get_messages(self) -> list[DiscussionMessage]: ...
-        def _with_system_prompt(self, branch: list[DiscussionMessage]) -> list[DiscussionMessage]: ...
-        def add_message(
-            self,
-            sender: str,
-            content: str,
-            *,
-            role: str | None = None,
-            parent_id: str | None = ...,
-            images: list[ImageInput] | None = None,
-            metadata: dict[str, Any] | None = None,
-        ) -> DiscussionMessage: ...
-
-    def _llm(self) -> Any:
-        client = self.lollms_client
-        if client is None:
-            raise ModalityNotConfiguredError(
-                "this discussion has no client: pass lollms_client= to create_new()/load() or set .lollms_client"
-            )
-        llm = getattr(client, "llm", client)
-        if llm is None:
-            raise ModalityNotConfiguredError("the discussion's client has no LLM binding (llm_binding_name=...)")
-        return llm
-
-    def _count(self, text: str) -> int | None:
-        llm = getattr(self.lollms_client, "llm", self.lollms_client)
-        if llm is None or not hasattr(llm, "count_tokens"):
-            return None  # unknown now; budgeting counts it later, once a client is attached
-        try:
-            return int(llm.count_tokens(text))
-        except NotImplementedError:  # NotSupportedError: a binding without a tokenizer
-            return None
-
-    def _planner(self) -> BudgetPlanner:
-        return BudgetPlanner(self._llm(), self.message_overhead_tokens)
-
-    def get_messages_for_budget(
-        self,
-        max_tokens: int | None = None,
-        *,
-        n_predict: int | None = None,
-        ctx_size: int | None = None,
-        summarize: bool = False,
-        leaf_id: str | None = None,
-    ) -> list[DiscussionMessage]:
-        """The active branch (system prompt first) cut to fit the context window.
-
-        The budget is ``max_tokens`` or ``ctx_size - n_predict`` (from the arguments, else the
-        binding's settings). The system prompt and the branch's leading system messages are
-        always kept; then the newest turns that fit, as an unbroken suffix of the branch. With
-        ``summarize=True`` the dropped turns are replaced by a summary written by the LLM.
-        Nothing is deleted from the discussion.
-
-        :raises ConfigError: even the system prompt plus the newest message exceed the budget.
-        """
-        leaf = leaf_id if leaf_id is not None else self.active_leaf_id
-        branch = self.get_branch(leaf) if leaf is not None else []
-        planner = self._planner()
-        budget = planner.budget(max_tokens, n_predict, ctx_size)
-        return planner.fit(self._with_system_prompt(branch), budget, summarize=summarize)
-
-    def chat(
-        self,
-        user_message: str,
-        streaming_callback: StreamingCallback | None = None,
-        *,
-        images: list[ImageInput] | None = None,
-        summarize: bool = False,
-        **kwargs: Any,
-    ) -> DiscussionMessage:
-        """Add ``user_message``, answer it with the client's LLM within the context budget, return the answer.
-
-        ``kwargs`` are generation options (``n_predict``, ``temperature``...) passed to the binding.
-
-        :raises BackendError: the backend failed (the user message stays in the discussion).
-        """
-        self._llm()
-        sender = str(self._record.metadata.get("user_name", "user"))
-        user = self.add_message(sender=sender, role="user", content=user_message, images=images)
-        return self._answer(user.id, streaming_callback, summarize, kwargs)
-
-    def regenerate(
-        self, streaming_callback: StreamingCallback | None = None, *, summarize: bool = False, **kwargs: Any
-    ) -> DiscussionMessage:
-        """Answer the active branch's last user message again, as a new sibling branch (now active).
-
-        :raises ConfigError: the active branch has no user message.
-        """
-        user = next((m for m in reversed(self.get_messages()) if m.role == "user"), None)
-        if user is None:
-            raise ConfigError("nothing to regenerate: the active branch has no user message")
-        return self._answer(user.id, streaming_callback, summarize, kwargs)
-
-    def _answer(
-        self, parent_id: str, callback: StreamingCallback | None, summarize: bool, kwargs: dict[str, Any]
-    ) -> DiscussionMessage:
-        llm = self._llm()
-        context = self.get_messages_for_budget(
-            n_predict=kwargs.get("n_predict"), ctx_size=kwargs.get("ctx_size"), summarize=summarize, leaf_id=parent_id
+    :raises ModalityNotConfiguredError: no client, or a client without an LLM binding.
+    """
+    if client is None:
+        raise ModalityNotConfiguredError(
+            "this discussion has no client: pass lollms_client= to create_new()/load() or set .lollms_client"
         )
-        text, meta = complete(llm, to_openai_messages(context), callback, kwargs)
-        ai_name = str(self._record.metadata.get("ai_name", "assistant"))
-        return self.add_message(sender=ai_name, role="assistant", content=text, parent_id=parent_id, metadata=meta)
+    llm = getattr(client, "llm", client)
+    if llm is None:
+        raise ModalityNotConfiguredError("the discussion's client has no LLM binding (llm_binding_name=...)")
+    return llm
+
+
+def count_tokens(client: Any, text: str) -> int | None:
+    """``text``'s token count with the client's tokenizer, ``None`` when there is none (yet)."""
+    llm = getattr(client, "llm", client)
+    if llm is None or not hasattr(llm, "count_tokens"):
+        return None  # unknown now; budgeting counts it later, once a client is attached
+    try:
+        return int(llm.count_tokens(text))
+    except NotImplementedError:  # NotSupportedError: a binding without a tokenizer
+        return None
+
+
+def messages_for_budget(
+    d: LollmsDiscussion,
+    max_tokens: int | None,
+    n_predict: int | None,
+    ctx_size: int | None,
+    summarize: bool,
+    leaf_id: str | None,
+    add_system_prompt: bool = True,
+) -> list[DiscussionMessage]:
+    """The branch ending at ``leaf_id`` (system prompt first) cut to fit the context window.
+
+    See :meth:`LollmsDiscussion.get_messages_for_budget`.
+    """
+    leaf = leaf_id if leaf_id is not None else d.active_leaf_id
+    branch = d.get_branch(leaf) if leaf is not None else []
+    planner = BudgetPlanner(llm_of(d.lollms_client), d.message_overhead_tokens)
+    budget = planner.budget(max_tokens, n_predict, ctx_size)
+    if budget is None and d.max_context_size:  # the binding knows no window: lollms_client's setting
+        budget = planner.budget(None, n_predict, d.max_context_size)
+    context = d._with_system_prompt(branch) if add_system_prompt else branch
+    return planner.fit(context, budget, summarize=summarize)
 
 
 def complete(

@@ -18,7 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from ._sqlite_open import check_db_path, check_is_ours, connect
-from .errors import ConfigError, LollmsError, ReadOnlyDatabaseError
+from .errors import (  # re-exported: the old import path keeps working
+    ConfigError,
+    DiscussionNotFoundError,
+    LollmsError,
+    MessageNotFoundError,
+    ReadOnlyDatabaseError,
+)
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -81,6 +87,35 @@ class DiscussionMessage:
     images: list[str] = field(default_factory=list)
     metadata: dict[str, Any] = field(default_factory=dict)
     tokens: int | None = None
+
+    # lollms_client's message field names, read from ours (see docs/migrating-from-lollms-client.md).
+    @property
+    def sender_type(self) -> str:
+        """lollms_client's name for :attr:`role`."""
+        return self.role
+
+    @property
+    def raw_content(self) -> str:
+        """The answer as the model wrote it (thinking included) when recorded, else :attr:`content`."""
+        return str(self.metadata.get("raw_content", self.content))
+
+    @property
+    def thoughts(self) -> str | None:
+        """The model's thinking (``<think>`` blocks or reasoning stream) kept apart from the answer."""
+        value = self.metadata.get("thoughts")
+        return None if value is None else str(value)
+
+    @property
+    def model_name(self) -> str | None:
+        """The model that wrote this answer, when known."""
+        value = self.metadata.get("model_name")
+        return None if value is None else str(value)
+
+    @property
+    def binding_name(self) -> str | None:
+        """The binding that wrote this answer, when known."""
+        value = self.metadata.get("binding_name")
+        return None if value is None else str(value)
 
     def to_dict(self) -> dict[str, Any]:
         """Every field, JSON-ready."""
@@ -251,6 +286,14 @@ class SQLiteDiscussionStore:
         with self._transaction() as cur:
             cur.execute("DELETE FROM discussions WHERE id=?", (discussion_id,))
 
+    def delete_messages(self, discussion_id: str, message_ids: list[str], active_leaf_id: str | None) -> None:
+        """Remove messages (a subtree the caller computed) and move the active leaf, atomically."""
+        with self._transaction() as cur:
+            cur.executemany(
+                "DELETE FROM messages WHERE discussion_id=? AND id=?", [(discussion_id, i) for i in message_ids]
+            )
+            cur.execute("UPDATE discussions SET active_leaf_id=? WHERE id=?", (active_leaf_id, discussion_id))
+
     @staticmethod
     def _insert_message(cur: sqlite3.Cursor, discussion_id: str, seq: int, msg: DiscussionMessage) -> None:
         cur.execute(
@@ -308,18 +351,18 @@ class SQLiteDiscussionStore:
         ]
         return DiscussionRecord(row[0], row[1], row[2], json.loads(row[3]), row[4], messages)
 
+    def summaries(self) -> list[tuple[str, str, str | None, dict[str, Any]]]:
+        """``(id, created_at, active_leaf_id, metadata)`` of every stored discussion, newest first."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT id, created_at, active_leaf_id, metadata FROM discussions ORDER BY created_at DESC, rowid DESC"
+            ).fetchall()
+        return [(r[0], r[1], r[2], json.loads(r[3])) for r in rows]
+
     def list_ids(self) -> list[str]:
         """Ids of the stored discussions, oldest first."""
         with self._lock:
             return [r[0] for r in self._conn.execute("SELECT id FROM discussions ORDER BY created_at, rowid")]
-
-
-class DiscussionNotFoundError(LollmsError, LookupError):
-    """No discussion with that id in the database; the message lists some that exist."""
-
-
-class MessageNotFoundError(LollmsError, LookupError):
-    """No message with that id in the discussion."""
 
 
 def _dump(value: Any) -> str:

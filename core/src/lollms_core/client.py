@@ -12,14 +12,24 @@ import warnings
 from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING, Any
 
+from ._client_legacy import LegacyArguments
+from ._client_lollms import LollmsClientNames
 from ._client_media import MediaMixin
-from ._client_text import TextMixin
+from ._client_modalities import missing, require
 from .bindings.options import merge_options
-from .errors import BindingNotFoundError, ConfigError, ModalityNotConfiguredError
+from .errors import BindingNotFoundError, ConfigError
 from .types import ELF_GENERATION_FORMAT, Chunk, GenerationOptions, ImageInput, Message, Modality, StreamingCallback
 
 if TYPE_CHECKING:
-    from .bindings import LollmsBinding, LollmsLLMBinding
+    from .bindings import (
+        LollmsBinding,
+        LollmsLLMBinding,
+        LollmsSTTBinding,
+        LollmsTTIBinding,
+        LollmsTTMBinding,
+        LollmsTTSBinding,
+        LollmsTTVBinding,
+    )
     from .registry import Registry
 
 __all__ = ["MODALITIES", "LollmsClient"]
@@ -37,12 +47,11 @@ _FORMATS: dict[ELF_GENERATION_FORMAT, tuple[tuple[str, ...], str | None]] = {
     ELF_GENERATION_FORMAT.TRANSFORMERS: (("transformers",), None),
     ELF_GENERATION_FORMAT.VLLM: (("vllm", "openai"), "http://localhost:8000/v1"),
 }
-_SAMPLING_ARGS = ("n_predict", "temperature", "top_k", "top_p", "repeat_penalty", "repeat_last_n", "seed")
 # Seed 004 arguments that are also engine settings (llama.cpp's context and threads).
 _ENGINE_ARGS = ("ctx_size", "n_threads")
 
 
-class LollmsClient(TextMixin, MediaMixin):
+class LollmsClient(LollmsClientNames, MediaMixin):
     """A binding per modality behind seed 004's methods.
 
     :param llm_binding_name: the text binding (``lollms bindings`` lists them); likewise
@@ -61,6 +70,12 @@ class LollmsClient(TextMixin, MediaMixin):
         applied to every call, overridable per call; ``None`` keeps the backend's default.
     :param strict: seed-named methods raise :class:`BackendError` instead of returning
         the seeds' error dict.
+    :param user_name: lollms_client: the user's name in prompt headers (``user_full_header``).
+    :param ai_name: lollms_client: the assistant's name in prompt headers (``ai_full_header``).
+    :param legacy: lollms_client's other keywords: ``binding_name``, ``service_key``,
+        ``models_path`` and ``debug`` are mapped (with a :class:`DeprecationWarning` naming
+        the preferred form); the rest (``callback``, ``*_bindings_dir``, profiles, tools/RAG
+        bindings...) raise :class:`NotSupportedError` saying what to do instead.
     :raises BindingNotFoundError: an unknown binding name (the message lists installed ones).
     :raises ConfigError: a bad config or sampling value (named, with what is allowed).
     :raises BindingLoadError: a binding's class could not be imported or constructed.
@@ -95,7 +110,14 @@ class LollmsClient(TextMixin, MediaMixin):
         n_threads: int | None = None,
         strict: bool = False,
         registry: Registry | None = None,
+        user_name: str = "user",
+        ai_name: str = "assistant",
+        **legacy: Any,
     ) -> None:
+        legacy_args = LegacyArguments.parse(legacy)
+        llm_binding_name = llm_binding_name or legacy_args.binding_name
+        #: Names used by the lollms_client prompt headers (``user_full_header``...).
+        self.user_name, self.ai_name = user_name, ai_name
         if registry is None:
             from ._state import default_registry
 
@@ -123,17 +145,18 @@ class LollmsClient(TextMixin, MediaMixin):
             if config and names[modality] is None:
                 raise ConfigError(f"{modality}_binding_config was given without {modality}_binding_name")
         llm_config = dict(llm_binding_config or {})
+        llm_config.update({k: v for k, v in legacy_args.llm_config.items() if k not in llm_config})
         seed_style = host_address is not None or model_name is not None or default_generation_mode is not None
         if names["llm"] is None and (seed_style or not any(names.values())):
             # Seed 004: LollmsClient(host_address=..., default_generation_mode=...), or no argument at all.
             names["llm"], default_host = self._binding_for_format(default_generation_mode)
             host_address = host_address or default_host
         self.llm: LollmsLLMBinding | None = None
-        self.tti: Any = None
-        self.stt: Any = None
-        self.tts: Any = None
-        self.ttv: Any = None
-        self.ttm: Any = None
+        self.tti: LollmsTTIBinding | None = None
+        self.stt: LollmsSTTBinding | None = None
+        self.tts: LollmsTTSBinding | None = None
+        self.ttv: LollmsTTVBinding | None = None
+        self.ttm: LollmsTTMBinding | None = None
         built: list[LollmsBinding] = []
         model_in_config = False
         try:
@@ -227,14 +250,26 @@ class LollmsClient(TextMixin, MediaMixin):
         if not llm.load_model(model_name):
             raise BindingLoadError(f"llm binding '{llm.binding_name}' could not load model '{model_name}'")
 
-    def _need(self, modality: str) -> Any:
-        binding = getattr(self, modality)
-        if binding is None:
-            raise ModalityNotConfiguredError(
-                f"this client has no {modality} binding: set {modality}_binding_name=... in LollmsClient(...) "
-                f"(installed {modality} bindings: {', '.join(self.registry.available(Modality(modality))) or 'none'})"
-            )
-        return binding
+    def update_llm_binding(self, binding_name: str, config: dict[str, Any] | None = None) -> bool:
+        """Replace the LLM binding by one built from ``binding_name`` and ``config`` (lollms_client); ``True``.
+
+        The old binding is closed once the new one exists; if the new one cannot be built, the
+        old one stays and the error is raised (lollms_client returns ``False``).
+        """
+        from .bindings import LollmsLLMBinding
+
+        new = self._create("llm", binding_name, dict(config or {}))
+        if not isinstance(new, LollmsLLMBinding):  # pragma: no cover - the LLM manager builds LLM bindings
+            raise ConfigError(f"'{binding_name}' is not an llm binding")
+        new.default_options = merge_options(new.default_options, self.default_options.set_fields())
+        old, self.llm = self.llm, new
+        if old is not None:
+            old.close()
+        return True
+
+    def switch_llm_model(self, model_name: str) -> bool:
+        """Make ``model_name`` the LLM binding's active model (lollms_client); ``True`` on success."""
+        return self._llm().load_model(model_name)
 
     @property
     def bindings(self) -> dict[str, LollmsBinding]:
@@ -263,6 +298,9 @@ class LollmsClient(TextMixin, MediaMixin):
 
     # == text generation ===================================================================
 
+    def _llm(self) -> LollmsLLMBinding:
+        return require(self.llm, "llm", self.registry)
+
     def generate_text(
         self,
         prompt: str,
@@ -279,9 +317,10 @@ class LollmsClient(TextMixin, MediaMixin):
         declared per-call parameters. A ``streaming_callback(chunk, msg_type[, meta])``
         receives chunks as they come; returning ``False`` stops the generation.
         """
-        return self._need("llm").generate_text(  # type: ignore[no-any-return]
+        out: str | dict[str, Any] = self._llm().generate_text(
             prompt, images, system_prompt, n_predict, stream, streaming_callback, **kwargs
         )
+        return out
 
     def generate(
         self,
@@ -307,25 +346,28 @@ class LollmsClient(TextMixin, MediaMixin):
         self, messages: list[Message], streaming_callback: StreamingCallback | None = None, **kwargs: Any
     ) -> str | dict[str, Any]:
         """The next assistant turn for OpenAI-style ``messages``."""
-        return self._need("llm").generate_from_messages(messages, streaming_callback, **kwargs)  # type: ignore[no-any-return]
+        out: str | dict[str, Any] = self._llm().generate_from_messages(messages, streaming_callback, **kwargs)
+        return out
 
     def chat(
         self, discussion: Any, streaming_callback: StreamingCallback | None = None, **kwargs: Any
     ) -> str | dict[str, Any]:
         """The next turn of a :class:`~lollms_core.LollmsDiscussion` (its ``openai_chat`` export)."""
-        return self._need("llm").chat(discussion, streaming_callback, **kwargs)  # type: ignore[no-any-return]
+        out: str | dict[str, Any] = self._llm().chat(discussion, streaming_callback, **kwargs)
+        return out
 
     def stream(self, prompt: str | list[Message], **kwargs: Any) -> Iterator[Chunk]:
         """Iterate over the answer's chunks; leaving the loop early closes the upstream. Raises on errors."""
-        return self._need("llm").stream(prompt, **kwargs)  # type: ignore[no-any-return]
+        return self._llm().stream(prompt, **kwargs)
 
     def astream(self, prompt: str | list[Message], **kwargs: Any) -> AsyncIterator[Chunk]:
         """Async :meth:`stream`."""
-        return self._need("llm").astream(prompt, **kwargs)  # type: ignore[no-any-return]
+        return self._llm().astream(prompt, **kwargs)
 
     async def agenerate_text(self, prompt: str, **kwargs: Any) -> str | dict[str, Any]:
         """Async :meth:`generate_text` (same error rule)."""
-        return await self._need("llm").agenerate_text(prompt, **kwargs)  # type: ignore[no-any-return]
+        out: str | dict[str, Any] = await self._llm().agenerate_text(prompt, **kwargs)
+        return out
 
     async def agenerate(self, prompt: str, **kwargs: Any) -> str | dict[str, Any]:
         """Async :meth:`generate`."""
@@ -335,33 +377,46 @@ class LollmsClient(TextMixin, MediaMixin):
 
     async def agenerate_from_messages(self, messages: list[Message], **kwargs: Any) -> str | dict[str, Any]:
         """Async :meth:`generate_from_messages`."""
-        return await self._need("llm").agenerate_from_messages(messages, **kwargs)  # type: ignore[no-any-return]
+        out: str | dict[str, Any] = await self._llm().agenerate_from_messages(messages, **kwargs)
+        return out
 
     async def achat(self, discussion: Any, **kwargs: Any) -> str | dict[str, Any]:
         """Async :meth:`chat`."""
-        return await self._need("llm").achat(discussion, **kwargs)  # type: ignore[no-any-return]
+        out: str | dict[str, Any] = await self._llm().achat(discussion, **kwargs)
+        return out
 
     # == tokens, embeddings, models ========================================================
 
-    def tokenize(self, prompt: str) -> list[int]:
-        """Token ids of ``prompt`` with the LLM's tokenizer."""
-        return self._need("llm").tokenize(prompt)  # type: ignore[no-any-return]
+    def tokenize(self, text: str | None = None, *, prompt: str | None = None) -> list[int]:
+        """Token ids of ``text`` with the LLM's tokenizer (``prompt=`` is seed 004's keyword)."""
+        return self._llm().tokenize(_one_argument("tokenize", "text", text, "prompt", prompt) or "")
 
-    def detokenize(self, tokens_list: list[int]) -> str:
-        """Text of a list of token ids."""
-        return self._need("llm").detokenize(tokens_list)  # type: ignore[no-any-return]
+    def detokenize(self, tokens: list[int] | None = None, *, tokens_list: list[int] | None = None) -> str:
+        """Text of a list of token ids (``tokens_list=`` is seed 004's keyword)."""
+        return self._llm().detokenize(_one_argument("detokenize", "tokens", tokens, "tokens_list", tokens_list) or [])
 
     def count_tokens(self, text: str) -> int:
         """How many tokens ``text`` is for the LLM."""
-        return self._need("llm").count_tokens(text)  # type: ignore[no-any-return]
+        return self._llm().count_tokens(text)
 
     def embed(self, text: str | list[str], **kwargs: Any) -> list[float] | list[list[float]]:
         """One embedding vector for a string, a list of vectors for a list of strings."""
-        return self._need("llm").embed(text, **kwargs)  # type: ignore[no-any-return]
+        return self._llm().embed(text, **kwargs)
 
     def list_models(self, modality: str = "llm") -> list[dict[str, Any]]:
         """Models available to the binding of ``modality`` (default: the LLM)."""
-        return self._need(modality).list_models()  # type: ignore[no-any-return]
+        if modality == "llm":
+            return self._llm().list_models()
+        holders: dict[
+            str, LollmsTTIBinding | LollmsSTTBinding | LollmsTTSBinding | LollmsTTVBinding | LollmsTTMBinding | None
+        ]
+        holders = {"tti": self.tti, "stt": self.stt, "tts": self.tts, "ttv": self.ttv, "ttm": self.ttm}
+        if modality not in holders:
+            raise ConfigError(f"modality {modality!r} is not one of llm, {', '.join(holders)}")
+        binding = holders[modality]
+        if binding is None:
+            missing(modality, self.registry)
+        return binding.list_models()
 
     def listModels(self, modality: str = "llm") -> list[dict[str, Any]]:
         """Seed alias of :meth:`list_models`."""
@@ -369,8 +424,15 @@ class LollmsClient(TextMixin, MediaMixin):
 
     def get_model_info(self) -> dict[str, Any]:
         """Details of the LLM's active model."""
-        return self._need("llm").get_model_info()  # type: ignore[no-any-return]
+        return self._llm().get_model_info()
 
     def load_model(self, model_name: str) -> bool:
         """Switch the LLM binding to ``model_name``; ``True`` on success."""
-        return self._need("llm").load_model(model_name)  # type: ignore[no-any-return]
+        return self._llm().load_model(model_name)
+
+
+def _one_argument(method: str, name: str, value: Any, old_name: str, old_value: Any) -> Any:
+    """The value of a parameter that has two keyword names (lollms_client's and seed 004's)."""
+    if value is not None and old_value is not None:
+        raise ConfigError(f"{method}() got {name}= and {old_name}=; give one")
+    return value if value is not None else old_value

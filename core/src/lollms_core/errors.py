@@ -17,15 +17,18 @@ __all__ = [
     "BindingNotFoundError",
     "CallbackError",
     "ConfigError",
+    "DiscussionNotFoundError",
     "GenerationCancelled",
     "LollmsError",
     "ManifestError",
+    "MessageNotFoundError",
     "ModalityNotConfiguredError",
     "NotFoundError",
     "NotSupportedError",
     "RateLimitError",
     "ReadOnlyDatabaseError",
     "ServerError",
+    "StructuredContentError",
     "error_dict",
 ]
 
@@ -116,6 +119,28 @@ class BackendConnectionError(BackendError):
 
 class BackendTimeoutError(BackendError):
     """The server did not answer within the configured timeout."""
+
+
+class StructuredContentError(LollmsError, ValueError):
+    """The model gave no valid JSON for the schema after the allowed retries.
+
+    ``last_answer`` is the model's last text and ``errors`` the validation problems found in it.
+    Seed-named helpers (``generate_structured_content``...) return ``None`` instead, as
+    lollms_client does, unless the client was made with ``strict=True``.
+    """
+
+    def __init__(self, message: str, last_answer: str = "", errors: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.last_answer = last_answer
+        self.errors = errors or []
+
+
+class DiscussionNotFoundError(LollmsError, LookupError):
+    """No discussion with that id in the database; the message lists some that exist."""
+
+
+class MessageNotFoundError(LollmsError, LookupError):
+    """No message with that id in the discussion."""
 
 
 def error_dict(exc: BaseException) -> dict[str, Any]:

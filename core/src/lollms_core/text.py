@@ -48,6 +48,30 @@ def split_discussion(
 
 # -- code blocks -----------------------------------------------------------------------
 
+_HTML_CODE = re.compile(r"<code(?P<attrs>[^>]*)>(?P<body>.*?)(?P<close></code>|$)", re.DOTALL | re.IGNORECASE)
+_HTML_LANG = re.compile(r"""class\s*=\s*["'][^"']*?(?:language-|lang-)(?P<lang>[\w+#.-]+)""", re.IGNORECASE)
+
+
+def _html_code_blocks(text: str) -> list[dict[str, Any]]:
+    """``<code>`` elements (HTML entities decoded); an element never closed is ``is_complete=False``."""
+    import html
+
+    blocks: list[dict[str, Any]] = []
+    for match in _HTML_CODE.finditer(text):
+        lang = _HTML_LANG.search(match["attrs"])
+        name = _NAME_IN_INFO.search(match["attrs"])
+        blocks.append({
+            "index": len(blocks),
+            "file_name": name["name"] if name else "",
+            "content": html.unescape(match["body"]),
+            "type": lang["lang"].lower() if lang else UNSPECIFIED_LANGUAGE,
+            "is_complete": bool(match["close"]),
+            "start": match.start(),
+            "end": match.end(),
+        })  # fmt: skip
+    return blocks
+
+
 #: The ``type`` of a block whose fence names no language (lollms_client's value).
 UNSPECIFIED_LANGUAGE = "language-specific"
 
@@ -62,8 +86,11 @@ _NAME_BEFORE = re.compile(
 _NAME_IN_INFO = re.compile(r"(?:title|file(?:name)?|name)\s*=\s*[\"']?(?P<name>[^\"'\s]+)", re.IGNORECASE)
 
 
-def extract_code_blocks(text: str) -> list[dict[str, Any]]:
+def extract_code_blocks(text: str, format: str = "markdown") -> list[dict[str, Any]]:
     """Find the fenced code blocks of a Markdown answer, in order.
+
+    ``format="html"`` (lollms_client's other format) reads ``<code class="language-x">...</code>``
+    elements instead (``"xml"`` is taken as the same), with the same dict keys.
 
     Each block is a dict with ``index`` (0, 1, ...), ``file_name`` (from the fence's info
     string, ``python:main.py`` or ``python title="main.py"``, or from a line just before the
@@ -74,6 +101,13 @@ def extract_code_blocks(text: str) -> list[dict[str, Any]]:
     Fences follow CommonMark: at the start of a line, closed by a fence of the same
     character at least as long, so a ```` ``` ```` inside a ```` ```` ```` block is content.
     """
+    kind = format.lower()
+    if kind in ("html", "xml"):
+        return _html_code_blocks(text)
+    if kind != "markdown":
+        from .errors import ConfigError
+
+        raise ConfigError(f"extract_code_blocks(format={format!r}): expected 'markdown' or 'html'")
     blocks: list[dict[str, Any]] = []
     lines = text.splitlines(keepends=True)
     offsets = [0]

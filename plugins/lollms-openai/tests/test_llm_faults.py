@@ -12,6 +12,7 @@ from lollms_core.errors import (
     BackendConnectionError,
     BackendError,
     BackendTimeoutError,
+    ConfigError,
     NotFoundError,
     RateLimitError,
     ServerError,
@@ -203,3 +204,21 @@ def test_200_concurrent_async_streams_share_a_bounded_pool(make_binding: Any, fa
     seen = scenario.seen()
     assert seen["attempts"] == 200
     assert 1 < seen["max_in_flight"] <= 20  # concurrent, and never more than the pool allows
+
+
+def test_model_name_unset_uses_the_only_model_the_server_lists(make_binding: Any, fault: Any, caplog: Any) -> None:
+    # lollms_client works without model_name against a single-model server (issue 14.8).
+    scenario = fault("ok")
+    llm = make_binding("LLM", host_address=scenario.base_url, strict=True)
+    with caplog.at_level("DEBUG", logger="lollms_openai"):
+        assert llm.generate_text("hello there") == "echo: hello there"
+    assert llm.model_name == "fake-model"
+    chat = [r for r in scenario.seen()["requests"] if r["path"] == "chat/completions"]  # type: ignore[index]
+    assert chat[0]["body"]["model"] == "fake-model"
+    assert "only model" in caplog.text
+
+
+def test_model_name_unset_with_several_models_lists_them(make_binding: Any, fault: Any) -> None:
+    llm = make_binding("LLM", host_address=fault("twomodels").base_url, strict=True)
+    with pytest.raises(ConfigError, match="fake-model, other-model"):
+        llm.generate_text("hi")

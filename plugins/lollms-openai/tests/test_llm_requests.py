@@ -121,7 +121,8 @@ def test_images_become_data_urls_from_path_bytes_base64_or_url(make_binding: Any
 
 
 def test_missing_model_is_a_config_error(make_binding: Any, fault: Any) -> None:
-    llm = make_binding("LLM", host_address=fault("ok").base_url, strict=True)
+    # A server listing no model: nothing to fall back on (one listed model is used, see test_llm_faults).
+    llm = make_binding("LLM", host_address=fault("nomodels").base_url, strict=True)
     with pytest.raises(ConfigError, match="model_name"):
         llm.generate_text("hi")
 

@@ -219,8 +219,9 @@ async def api(request: Request) -> Response:
     if scenario == "slowheaders":
         await asyncio.sleep(5)
     if endpoint == "models":
+        names = {"twomodels": ["fake-model", "other-model"], "nomodels": []}.get(scenario, ["fake-model"])
         return JSONResponse(
-            {"object": "list", "data": [{"id": "fake-model", "object": "model", "created": 0, "owned_by": "fake"}]}
+            {"object": "list", "data": [{"id": n, "object": "model", "created": 0, "owned_by": "fake"} for n in names]}
         )
     if endpoint != "chat/completions":
         return _error(404, f"Unknown endpoint /v1/{endpoint}", "invalid_request_error", "unknown_url")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -16,6 +17,7 @@ from .wire import StreamState, build_chat_body, chunks_from_completion
 
 __all__ = ["OpenAIBinding"]
 
+_log = logging.getLogger(__name__)
 _CONTEXT_KEYS = ("context_length", "context_window", "max_model_len", "max_context_length", "n_ctx_train")
 
 
@@ -37,13 +39,33 @@ class OpenAIBinding(LollmsLLMBinding):
 
     # -- helpers ------------------------------------------------------------------------
     def _model(self, request_model: str | None = None) -> str:
-        model = request_model or self.model_name
+        model = request_model or self.model_name or self._only_served_model()
         if not model:
             raise ConfigError(
                 "the openai binding needs a model: set model_name (e.g. gpt-4o-mini); "
                 f"`lollms models -b openai` lists what {self.host_address} serves"
             )
         return model
+
+    def _only_served_model(self) -> str | None:
+        """With no model_name, the one model a single-model server lists (as lollms_client does).
+
+        :raises ConfigError: the server lists several (they are named, pick one).
+        """
+        try:
+            served = [str(m["id"]) for m in self._models_payload() if m.get("id")]
+        except BackendError:
+            return None  # no listing: the caller's "set model_name" error says what to do
+        if len(served) > 1:
+            raise ConfigError(
+                f"the openai binding needs a model: {self.host_address} serves {len(served)} "
+                f"({', '.join(served[:20])}{', ...' if len(served) > 20 else ''}); set model_name to one of them"
+            )
+        if served:
+            _log.debug("model_name unset: using %r, the only model %s lists", served[0], self.host_address)
+            self.model_name = served[0]  # once: later calls and the tokenizer use it too
+            return served[0]
+        return None
 
     def _where(self) -> str:
         return f"OpenAI-compatible server at {self.host_address}/chat/completions"

@@ -1,0 +1,9 @@
+"""``lollms_client.lollms_core`` under lollms-core: rewrite ``lollms_client`` to ``lollms_core`` in your imports.
+
+A thin alias for migrating code (docs/migrating-from-lollms-client.md); the names live elsewhere.
+"""
+
+from .client import LollmsClient
+from .types import ELF_COMPLETION_FORMAT, ELF_GENERATION_FORMAT
+
+__all__ = ["ELF_COMPLETION_FORMAT", "ELF_GENERATION_FORMAT", "LollmsClient"]

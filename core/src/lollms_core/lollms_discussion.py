@@ -1,0 +1,9 @@
+"""``lollms_client.lollms_discussion`` under lollms-core: rewrite ``lollms_client`` to ``lollms_core`` in your imports.
+
+A thin alias for migrating code (docs/migrating-from-lollms-client.md); the names live elsewhere.
+"""
+
+from ._discussion_manager import LollmsDataManager
+from .discussion import BranchInfo, LollmsDiscussion, LollmsMessage, MessageNode
+
+__all__ = ["BranchInfo", "LollmsDataManager", "LollmsDiscussion", "LollmsMessage", "MessageNode"]

@@ -1,0 +1,8 @@
+"""``lollms_client.lollms_llm_binding`` under lollms-core: rewrite ``lollms_client`` to ``lollms_core`` in your imports.
+
+A thin alias for migrating code (docs/migrating-from-lollms-client.md); the names live elsewhere.
+"""
+
+from .bindings import LollmsLLMBinding, LollmsLLMBindingManager
+
+__all__ = ["LollmsLLMBinding", "LollmsLLMBindingManager"]

@@ -1,0 +1,8 @@
+"""``lollms_client.lollms_ttm_binding`` under lollms-core: rewrite ``lollms_client`` to ``lollms_core`` in your imports.
+
+A thin alias for migrating code (docs/migrating-from-lollms-client.md); the names live elsewhere.
+"""
+
+from .bindings import LollmsTTMBinding, LollmsTTMBindingManager
+
+__all__ = ["LollmsTTMBinding", "LollmsTTMBindingManager"]

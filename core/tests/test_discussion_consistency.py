@@ -1,0 +1,99 @@
+"""After any failed operation, a persisted discussion in memory equals what is on disk.
+
+Each case makes an operation fail (a value SQLite/JSON cannot hold, or a closed store) and
+then reloads the discussion from the file and compares the full JSON export.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import pytest
+from lollms_core import LollmsDiscussion
+from lollms_core.errors import ConfigError
+
+
+@pytest.fixture
+def disc(tmp_path):
+    d = LollmsDiscussion.create_new(db_path=tmp_path / "d.sqlite", title="t")
+    d.add_message(sender="user", content="hello")
+    d.add_message(sender="assistant", content="hi")
+    yield d
+    d.close()
+
+
+def assert_same_as_disk(d: LollmsDiscussion) -> None:
+    path = d._store.path  # the file this discussion writes to
+    with LollmsDiscussion.load(path, d.id) as fresh:
+        assert json.loads(d.export("json")) == json.loads(fresh.export("json"))
+
+
+FAILING_OPS = {
+    "edit_message content with a lone surrogate": lambda d: d.edit_message(d.active_leaf_id, content="bad\ud800"),
+    "edit_message metadata not JSON": lambda d: d.edit_message(d.active_leaf_id, metadata={"when": object()}),
+    "set_metadata not JSON": lambda d: d.set_metadata(when=object()),
+    "set_metadata surrogate": lambda d: d.set_metadata(title="x\udfff"),
+    "system_prompt surrogate": lambda d: setattr(d, "system_prompt", "x\ud800"),
+    "add_message content surrogate": lambda d: d.add_message(sender="user", content="a\ud800"),
+    "add_message metadata not JSON": lambda d: d.add_message(sender="user", content="a", metadata={"x": {1, 2}}),
+    "add_message image surrogate": lambda d: d.add_message(sender="user", content="a", images=["\ud800"]),
+}
+
+
+@pytest.mark.parametrize("op", FAILING_OPS.values(), ids=FAILING_OPS.keys())
+def test_failed_operation_leaves_memory_equal_to_disk(disc, op):
+    before = disc.export("json")
+    with pytest.raises(ConfigError, match="cannot be stored"):
+        op(disc)
+    assert disc.export("json") == before
+    assert_same_as_disk(disc)
+    # and the object keeps working
+    disc.set_metadata(after="ok")
+    disc.add_message(sender="user", content="still works")
+    assert_same_as_disk(disc)
+
+
+def test_set_metadata_object_does_not_poison_later_operations(disc):
+    with pytest.raises(ConfigError, match="when"):
+        disc.set_metadata(when=object())
+    assert "when" not in disc.metadata
+    disc.switch_branch(disc.get_messages()[0].id)  # would fail with "not JSON serializable" before
+    assert_same_as_disk(disc)
+
+
+CLOSED_STORE_OPS = {
+    "switch_branch": lambda d: d.switch_branch(d.get_children(d.get_messages()[0].id)[0].id),
+    "edit_message": lambda d: d.edit_message(d.active_leaf_id, content="changed"),
+    "set_metadata": lambda d: d.set_metadata(title="changed"),
+    "system_prompt": lambda d: setattr(d, "system_prompt", "changed"),
+    "add_message": lambda d: d.add_message(sender="user", content="new"),
+    "prune_branch": lambda d: d.prune_branch(d.get_messages()[-1].id),
+    "active_branch_id": lambda d: setattr(d, "active_branch_id", d.get_messages()[0].id),
+    "fork_from": lambda d: d.fork_from(d.get_messages()[0].id, initial_content="x"),
+}
+
+
+@pytest.mark.parametrize("op", CLOSED_STORE_OPS.values(), ids=CLOSED_STORE_OPS.keys())
+def test_write_failure_leaves_memory_unchanged(disc, op):
+    first = disc.get_messages()[0].id
+    disc.add_message(sender="assistant", content="sibling", parent_id=first)
+    disc.switch_branch(disc.get_messages()[0].id)
+    before = disc.export("json")
+    disc._store.close()  # every write now fails inside the store
+    with pytest.raises(sqlite3.ProgrammingError):
+        op(disc)
+    assert disc.export("json") == before
+    disc._store.__init__(disc._store.path)  # reopen the same file
+    assert_same_as_disk(disc)
+
+
+def test_in_memory_discussion_validates_too():
+    d = LollmsDiscussion.create_new()
+    d.add_message(sender="user", content="x")
+    with pytest.raises(ConfigError, match="metadata"):
+        d.set_metadata(when=object())
+    assert d.metadata == {}
+    with pytest.raises(ConfigError, match="content"):
+        d.edit_message(d.active_leaf_id, content="\ud800")
+    assert d.get_messages()[0].content == "x"
