@@ -12,6 +12,7 @@ import warnings
 from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING, Any
 
+from ._client_batch import BatchMixin
 from ._client_media import MediaMixin
 from ._client_text import TextMixin
 from .bindings.options import merge_options
@@ -42,7 +43,7 @@ _SAMPLING_ARGS = ("n_predict", "temperature", "top_k", "top_p", "repeat_penalty"
 _ENGINE_ARGS = ("ctx_size", "n_threads")
 
 
-class LollmsClient(TextMixin, MediaMixin):
+class LollmsClient(TextMixin, MediaMixin, BatchMixin):
     """A binding per modality behind seed 004's methods.
 
     :param llm_binding_name: the text binding (``lollms bindings`` lists them); likewise
