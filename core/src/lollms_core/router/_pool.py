@@ -13,7 +13,7 @@ import math
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..errors import (
@@ -44,8 +44,6 @@ class Member:
     label: str
     weight: float = 1.0
     max_concurrency: int = 0  # 0: no limit
-    #: The member's declared per-call defaults (``generate_text_parameters``), merged into each request.
-    call_defaults: dict[str, Any] = field(default_factory=dict)
     in_flight: int = 0
     successes: int = 0
     failures: int = 0

@@ -77,25 +77,37 @@ class RouterBinding(LollmsLLMBinding):
             raise type(exc)(f"{where} ({name}): {exc}") from None
         if not isinstance(binding, LollmsLLMBinding):
             raise ConfigError(f"{where}: '{name}' is not an LLM binding")
-        declared = binding._resolve_manifest()
-        try:
-            defaults = declared.validate_call("generate_text", {})
-        except LollmsError:
-            defaults = {}
         return Member(
             index=index,
             binding=binding,
             label=_label(name, binding.config),
             weight=float(weight),
             max_concurrency=limit,
-            call_defaults=defaults,
         )
 
     # == the primitive ====================================================================
 
+    def build_request(self, prompt: Any, *, method: str = "generate_text", **params: Any) -> ChatRequest:
+        """As the base, plus per-call options declared by members (``http_stream``, ``json_mode``...).
+
+        Such an option is checked now against every member that declares it, and later given
+        only to those members.
+        """
+        declared = {name for m in self.pool.members for name in _call_options(m.binding)}
+        passthrough = {k: params.pop(k) for k in list(params) if k in declared}
+        request = super().build_request(prompt, method=method, **params)
+        for m in self.pool.members:
+            mine = {k: v for k, v in passthrough.items() if k in _call_options(m.binding)}
+            if mine:
+                m.binding._resolve_manifest().validate_call("generate_text", mine)
+        request.extra.update(passthrough)
+        return request
+
     def _member_request(self, request: ChatRequest, member: Member) -> ChatRequest:
-        extra = {**member.call_defaults, **request.extra} if member.call_defaults else request.extra
-        return replace(request, extra=extra)
+        """The request as this member expects it: its own declared options, with its defaults."""
+        options = _call_options(member.binding)
+        mine = {k: v for k, v in request.extra.items() if k in options}
+        return replace(request, extra=member.binding._resolve_manifest().validate_call("generate_text", mine))
 
     def _key(self, request: ChatRequest) -> str | None:
         return prefix_key(request.messages) if self.pool.strategy == "prefix-affinity" else None
@@ -319,6 +331,12 @@ class RouterBinding(LollmsLLMBinding):
 
     def __repr__(self) -> str:
         return f"<RouterBinding strategy={self.pool.strategy} members={[m.label for m in self.pool.members]}>"
+
+
+def _call_options(binding: LollmsLLMBinding) -> set[str]:
+    """Per-call options a binding declares for generation."""
+    manifest = binding._resolve_manifest()
+    return {p.name for key in ("generate_text", "model") for p in manifest.method_parameters.get(key, ())}
 
 
 def _label(name: str, config: Any) -> str:
