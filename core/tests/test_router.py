@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _cli_util import run_cli
 from lollms_core import (
     AllMembersFailedError,
     AuthenticationError,
@@ -22,6 +21,19 @@ from lollms_core import (
     ServerError,
 )
 from lollms_core.router._pool import Member, Pool, prefix_key, should_fail_over
+
+
+def run_cli(args: list[str]) -> tuple[int, str, str]:
+    """``lollms ARGS`` in this process: (exit code, stdout, stderr)."""
+    import contextlib
+    import io
+
+    from lollms_core.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(args)
+    return code, out.getvalue(), err.getvalue()
 
 
 def router(*members: dict[str, Any], **config: Any) -> Any:
@@ -69,7 +81,7 @@ def test_router_works_through_the_client_and_a_discussion() -> None:
     discussion = LollmsDiscussion.create_new(lollms_client=client)
     assert discussion.chat("first turn").content == "first turn"
     assert discussion.chat("second turn").content == "second turn"
-    assert sum(row["successes"] for row in client.llm.status()) == 4  # type: ignore[union-attr]
+    assert sum(m.binding.streams_opened for m in client.llm.pool.members) == 4  # type: ignore[union-attr]
 
 
 def test_member_call_options_pass_through_only_to_members_that_declare_them() -> None:
@@ -247,10 +259,13 @@ def test_tokens_embeddings_and_models_delegate() -> None:
     r = router(echo(model_name="a"), echo(model_name="b"))
     assert r.detokenize(r.tokenize("hello world")) == "hello world"
     assert r.count_tokens("hello world") == 2
-    models = r.list_models()
-    assert {m["model_name"] for m in models} == {"a", "b"}
+    assert r.embed("hello") == r.pool.members[0].binding.embed("hello")
+    assert r.list_models() == [{"model_name": "echo", "size_gb": 0.0, "members": [0, 1]}]  # merged by name
     info = r.get_model_info()
-    assert info["binding"] == "router" and info["members"] == ["echo/a", "echo/b"]
+    assert info["binding"] == "router" and info["model_name"] == "a"  # the first member answers
+    assert info["members"] == ["echo/a", "echo/b"]
+    r.pool.failed(r.pool.members[0], ServerError("down"), cool=True)
+    assert r.get_model_info()["model_name"] == "b"  # ...unless it is cooling down
 
 
 # -- command line -------------------------------------------------------------------------
