@@ -223,8 +223,9 @@ async def _run_one(llm: LollmsLLMBinding, item_id: Any, request: ChatRequest, su
 
 
 def batch(llm: LollmsLLMBinding, items: Iterable[Any], *, concurrency: int = 4, **kwargs: Any) -> BatchResults:
-    """Blocking :func:`abatch`, in an event loop of its own (with ``concurrency`` worker threads
-    for bindings whose streams are blocking).
+    """Blocking :func:`abatch`, in an event loop of its own.
+
+    The loop gets ``concurrency`` worker threads, for bindings whose streams are blocking.
 
     :raises RuntimeError: called from a running event loop (use ``await abatch(...)`` there).
     """

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import signal
 import sys
@@ -59,7 +60,7 @@ class _Progress:
     def update(self, row: dict[str, Any], summary: Any) -> None:
         if self.tty:
             if self.bar is None:
-                from tqdm import tqdm
+                from tqdm import tqdm  # type: ignore[import-untyped]  # no stubs shipped
 
                 self.bar = tqdm(total=summary.total, initial=summary.skipped, unit="item", file=sys.stderr)
             self.bar.update(1)
@@ -115,10 +116,9 @@ def cmd_batch(args: argparse.Namespace) -> int:
     async def run() -> Any:
         loop = asyncio.get_running_loop()
         loop.set_default_executor(ThreadPoolExecutor(max_workers=args.concurrency + 1))
-        try:
+        # Not the main thread, or Windows: Ctrl-C stays a plain KeyboardInterrupt.
+        with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(signal.SIGINT, on_sigint)
-        except (NotImplementedError, RuntimeError):  # not the main thread, or Windows: plain KeyboardInterrupt
-            pass
         try:
             return await abatch(
                 llm,
@@ -133,10 +133,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
                 **options,
             )
         finally:
-            try:
+            with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.remove_signal_handler(signal.SIGINT)
-            except (NotImplementedError, RuntimeError):
-                pass
 
     try:
         results = asyncio.run(run())

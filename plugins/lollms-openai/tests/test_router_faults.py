@@ -6,6 +6,7 @@ tests/servers/pool_fake_server.py answers per mode (``ok``, ``ratelimit`` with R
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -46,7 +47,7 @@ def test_a_429_member_gets_no_request_for_its_retry_after(fake: ServerProcess) -
     limited = hits(fake, "ratelimit", start)
     assert all(a == "one two three" for a in answers)  # every request moved to the healthy member
     assert len(limited) >= 2  # probed again once the Retry-After was over
-    gaps = [b - a for a, b in zip(limited, limited[1:])]
+    gaps = [b - a for a, b in itertools.pairwise(limited)]
     assert min(gaps) >= 1.95, gaps  # Retry-After: 2 honoured (cooldown alone would be 0.1 s)
     row = client.llm.status()[0]  # type: ignore[union-attr]
     assert row["failures"] == len(limited) and "RateLimitError" in row["last_error"]

@@ -8,6 +8,7 @@ the same short loop around :class:`~lollms_core.router._pool.Pool`, which holds 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -196,18 +197,22 @@ class RouterBinding(LollmsLLMBinding):
         loop = asyncio.get_running_loop()
         while True:
             woken = asyncio.Event()
-            got = self.pool.choose(tried, key, lambda: loop.call_soon_threadsafe(woken.set))
+
+            def wake(event: asyncio.Event = woken) -> None:
+                loop.call_soon_threadsafe(event.set)
+
+            got = self.pool.choose(tried, key, wake)
             if isinstance(got, Member):
                 return got
-            try:
+            with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(woken.wait(), got)
-            except asyncio.TimeoutError:
-                pass
 
     # == status ===========================================================================
 
     def status(self) -> list[dict[str, Any]]:
-        """Per member: ``index``, ``member`` (binding@host/model), ``state`` (``ok``, ``cooling``,
+        """A snapshot of every member, in pool order.
+
+        Per member: ``index``, ``member`` (binding@host/model), ``state`` (``ok``, ``cooling``,
         ``probe-due``, ``probing``), ``in_flight``, ``successes``, ``failures``,
         ``cooling_down_until`` (epoch seconds or ``None``), ``latency`` (EWMA of time-to-first-chunk,
         seconds, or ``None``), ``last_error``, ``weight``, ``max_concurrency``.
