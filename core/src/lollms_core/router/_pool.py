@@ -27,9 +27,9 @@ from ..errors import (
 
 if TYPE_CHECKING:
     from ..bindings.llm import LollmsLLMBinding
-    from ..types import Message
+    from ..types import Chunk, Message
 
-__all__ = ["Member", "Pool", "prefix_key", "should_fail_over"]
+__all__ = ["Attempt", "Member", "Pool", "prefix_key", "should_fail_over"]
 
 #: Weight of the newest time-to-first-chunk sample in a member's moving average.
 EWMA_ALPHA = 0.3
@@ -239,6 +239,48 @@ class Pool:
                     }
                 )
             return out
+
+
+class Attempt:
+    """One try of a request on one member: the part of routing both stream loops share.
+
+    Text-less chunks (metadata) are held until the first text chunk, so a failure before it can
+    still move the request elsewhere; the outcome is recorded in the pool.
+    """
+
+    __slots__ = ("delivered", "held", "member", "pool", "t0")
+
+    def __init__(self, pool: Pool, member: Member) -> None:
+        self.pool, self.member = pool, member
+        self.t0 = time.perf_counter()
+        self.delivered = False
+        self.held: list[Chunk] = []
+
+    def feed(self, chunk: Chunk) -> list[Chunk]:
+        """The chunks to pass on now that ``chunk`` arrived."""
+        if self.delivered:
+            return [chunk]
+        if not chunk.text:
+            self.held.append(chunk)
+            return []
+        self.pool.first_chunk(self.member, time.perf_counter() - self.t0)
+        self.delivered = True
+        out, self.held = [*self.held, chunk], []
+        return out
+
+    def failed(self, exc: BaseException) -> bool:
+        """Record the failure; return whether the request may move to another member."""
+        fail_over = should_fail_over(exc)
+        self.pool.failed(self.member, exc, cool=fail_over)
+        return fail_over and not self.delivered
+
+    def finished(self) -> list[Chunk]:
+        """Record the success; return the chunks still held (an answer without text)."""
+        if not self.delivered:
+            self.pool.first_chunk(self.member, time.perf_counter() - self.t0)
+        self.pool.succeeded(self.member)
+        out, self.held = self.held, []
+        return out
 
 
 def _rendezvous(key: str, member: Member) -> float:

@@ -10,15 +10,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import replace
 from typing import Any, TypeVar
 
+from ..bindings._streaming import closable
 from ..bindings.llm import LollmsLLMBinding
 from ..errors import BindingNotFoundError, ConfigError, LollmsError, NotSupportedError
 from ..types import ChatRequest, Chunk, Modality
-from ._pool import Member, Pool, prefix_key, should_fail_over
+from ._pool import Attempt, Member, Pool, prefix_key, should_fail_over
 
 __all__ = ["RouterBinding"]
 
@@ -115,74 +115,46 @@ class RouterBinding(LollmsLLMBinding):
 
     def _stream(self, request: ChatRequest) -> Iterator[Chunk]:
         """Stream from one member; move to another if it fails before delivering its first chunk."""
-        pool, key, tried = self.pool, self._key(request), set[int]()
+        key, tried = self._key(request), set[int]()
         while True:
-            member = self._choose_blocking(tried, key)
-            tried.add(member.index)
-            t0, delivered, held = time.perf_counter(), False, list[Chunk]()
-            stream = member.binding._stream(self._member_request(request, member))
+            attempt = Attempt(self.pool, self._choose_blocking(tried, key))
+            tried.add(attempt.member.index)
+            stream = closable(attempt.member.binding._stream(self._member_request(request, attempt.member)))
             try:
                 for chunk in stream:
-                    if not delivered:
-                        if not chunk.text:
-                            held.append(chunk)  # text-less (meta) chunks wait: failover is still possible
-                            continue
-                        pool.first_chunk(member, time.perf_counter() - t0)
-                        delivered = True
-                        yield from held
-                    yield chunk
+                    yield from attempt.feed(chunk)
             except Exception as exc:
-                retry = not delivered and should_fail_over(exc)
-                pool.failed(member, exc, cool=should_fail_over(exc))
-                if retry:
+                if attempt.failed(exc):
                     continue
                 raise
             finally:
-                close = getattr(stream, "close", None)
-                if close is not None:
-                    close()
-                pool.released(member)
-            if not delivered:
-                pool.first_chunk(member, time.perf_counter() - t0)
-            yield from held if not delivered else ()
-            pool.succeeded(member)
+                stream.close()
+                self.pool.released(attempt.member)
+            yield from attempt.finished()
             return
 
     async def _astream(self, request: ChatRequest) -> AsyncIterator[Chunk]:
         """Async twin of :meth:`_stream`, over each member's ``_astream`` (native when the member has one)."""
-        pool, key, tried = self.pool, self._key(request), set[int]()
+        key, tried = self._key(request), set[int]()
         while True:
-            member = await self._choose_async(tried, key)
-            tried.add(member.index)
-            t0, delivered, held = time.perf_counter(), False, list[Chunk]()
-            stream = member.binding._astream(self._member_request(request, member))
+            attempt = Attempt(self.pool, await self._choose_async(tried, key))
+            tried.add(attempt.member.index)
+            stream = attempt.member.binding._astream(self._member_request(request, attempt.member))
             try:
                 async for chunk in stream:
-                    if not delivered:
-                        if not chunk.text:
-                            held.append(chunk)
-                            continue
-                        pool.first_chunk(member, time.perf_counter() - t0)
-                        delivered = True
-                        for h in held:
-                            yield h
-                    yield chunk
+                    for out in attempt.feed(chunk):
+                        yield out
             except Exception as exc:
-                retry = not delivered and should_fail_over(exc)
-                pool.failed(member, exc, cool=should_fail_over(exc))
-                if retry:
+                if attempt.failed(exc):
                     continue
                 raise
             finally:
                 aclose = getattr(stream, "aclose", None)
                 if aclose is not None:
                     await aclose()
-                pool.released(member)
-            if not delivered:
-                pool.first_chunk(member, time.perf_counter() - t0)
-                for h in held:
-                    yield h
-            pool.succeeded(member)
+                self.pool.released(attempt.member)
+            for out in attempt.finished():
+                yield out
             return
 
     def _choose_blocking(self, tried: set[int], key: str | None) -> Member:
