@@ -251,3 +251,32 @@ def test_cli_batch_ctrl_c_finishes_in_flight_then_a_second_cancels(tmp_path: Pat
     assert out2.read_text() == ""  # the in-flight items (4 s each) were dropped, not finished and written
     rerun = cli(*argv[3:])
     assert rerun.returncode == 0 and sorted(r["id"] for r in lines(out)) == sorted(f"item{i}" for i in range(40))
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+def test_cli_batch_shows_a_progress_bar_on_a_terminal(tmp_path: Path) -> None:
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    src, out = write_input(tmp_path / "in.jsonl", 6), tmp_path / "out.jsonl"
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+    argv = [sys.executable, "-m", "lollms_core.cli", "batch", str(src), "-o", str(out), "-b", "echo"]
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=slave)
+    os.close(slave)
+    seen = b""
+    while True:
+        try:
+            data = os.read(master, 4096)
+        except OSError:  # the child closed the terminal
+            break
+        if not data:
+            break
+        seen += data
+    os.close(master)
+    assert proc.wait(timeout=60) == 0
+    text = seen.decode(errors="replace")
+    assert "6/6" in text and "item/s" in text and "failed=0" in text  # tqdm's bar, not the plain lines
+    assert "batch: 6/6 done" not in text
