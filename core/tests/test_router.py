@@ -67,6 +67,12 @@ def test_each_member_is_checked_against_its_own_manifest(members: list[Any], exp
         LollmsLLMBindingManager().create_binding("router", members=members)
 
 
+def test_member_secrets_never_show_in_the_router_config() -> None:
+    r = router(echo(service_key="sk-member-secret"), echo())
+    assert "sk-member-secret" not in repr(r.config) + repr(r) + str(r.status())
+    assert r.pool.members[0].binding.config["service_key"] == "sk-member-secret"  # still used by the member
+
+
 def test_unknown_member_binding_names_the_member() -> None:
     with pytest.raises(LookupError, match="member #0 \\(nosuch\\)"):
         router({"binding": "nosuch"})

@@ -51,6 +51,14 @@ class RouterBinding(LollmsLLMBinding):
         if not members:
             raise ConfigError("llm binding 'router': 'members' is empty; give at least one {binding: NAME, ...}")
         self.pool = Pool(members, self.config["strategy"], self.config["cooldown"], self.config["max_cooldown"])
+        # Members' secrets (service_key...) sit inside the 'members' list, out of reach of the base's
+        # masking: keep each member's own masked view instead, so no repr or log shows them.
+        shown = [
+            {"binding": m.binding.binding_name, **m.binding.config.masked(), "weight": m.weight,
+             "max_concurrency": m.max_concurrency}
+            for m in members
+        ]  # fmt: skip
+        self.config = type(self.config)({**self.config, "members": shown})
 
     def _make_member(self, index: int, entry: Any) -> Member:
         from ..bindings.managers import LollmsLLMBindingManager
