@@ -21,6 +21,7 @@ from lollms_core import (
     ServerError,
 )
 from lollms_core.router._pool import Member, Pool, prefix_key, should_fail_over
+from lollms_core.testing import LLMBindingTests
 
 
 def run_cli(args: list[str]) -> tuple[int, str, str]:
@@ -313,3 +314,17 @@ def test_cli_router_status(tmp_path: Path) -> None:
     assert [r["member"] for r in rows] == ["echo/echo", "echo/echo"] and all(r["state"] == "ok" for r in rows)
     code, out, err = run_cli(["router", "status", "-c", f"members=@{pool_file}"])
     assert code == 0 and out.count("ok") >= 2
+
+
+# -- the conformance kit: a router is a binding like any other -------------------------------
+
+
+class TestRouterConformance(LLMBindingTests):
+    @pytest.fixture
+    def binding(self) -> Any:
+        return LollmsLLMBindingManager().create_binding("router", members=[echo(), echo()])
+
+    @pytest.fixture
+    def failing_binding(self) -> Any:
+        members = [echo(fail_with="server", service_key="sk-never-shown"), echo(fail_with="connection")]
+        return LollmsLLMBindingManager().create_binding("router", members=members)
