@@ -96,9 +96,10 @@ def test_an_output_that_is_not_a_batch_output_is_refused_untouched(tmp_path: Pat
     with pytest.raises(ConfigError, match="line 1 is not a batch result"):
         client().batch(items(2), output=out)
     assert out.read_text() == "hello\n"
-    out.write_text(json.dumps({"id": "other", "text": "x"}) + "\n")
+    out.write_text(json.dumps({"id": "other", "text": "x"}) + "\n" + '{"id": "item1", "te')
     with pytest.raises(ConfigError, match="ids that are not in the input \\('other'\\)"):
-        client().batch(items(2), output=out)
+        client().batch(items(2), output=out, retry_errors=True)
+    assert out.read_text().endswith('{"id": "item1", "te')  # untouched, torn tail included
 
 
 def test_failures_become_error_rows_and_retry_errors_runs_them_again(tmp_path: Path) -> None:

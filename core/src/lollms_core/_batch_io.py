@@ -19,7 +19,7 @@ from typing import Any
 
 from .errors import ConfigError
 
-__all__ = ["ResultWriter", "drop_error_rows", "id_key", "parse_items", "read_input", "read_output"]
+__all__ = ["ResultWriter", "cut_torn_tail", "drop_error_rows", "id_key", "parse_items", "read_input", "read_output"]
 
 _MAX_LISTED = 10
 
@@ -95,7 +95,7 @@ def parse_items(items: Iterable[Any], where: str = "batch input") -> list[tuple[
 
 
 def read_output(path: str | Path) -> dict[str, dict[str, Any]]:
-    """The results already in ``path`` by :func:`id_key`; a torn last line is cut off (its item is redone).
+    """The results already in ``path`` by :func:`id_key` (a torn last line is ignored; see :func:`cut_torn_tail`).
 
     :raises ConfigError: a complete line is not a result object, or an id appears twice.
     """
@@ -124,12 +124,22 @@ def read_output(path: str | Path) -> dict[str, dict[str, Any]]:
         if key in done:
             raise ConfigError(f"{path}: id {row['id']!r} appears twice; this file was not written by lollms batch")
         done[key] = row
+    return done
+
+
+def cut_torn_tail(path: str | Path) -> None:
+    """Cut what follows the last newline of ``path`` (a write torn by a kill), so appending starts clean."""
+    file = Path(path)
+    try:
+        data = file.read_bytes()
+    except FileNotFoundError:
+        return
+    end = data.rfind(b"\n") + 1
     if end < len(data):
         with open(file, "r+b") as fh:
             fh.truncate(end)
             fh.flush()
             os.fsync(fh.fileno())
-    return done
 
 
 def drop_error_rows(path: str | Path) -> int:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ._batch_io import ResultWriter, drop_error_rows, id_key, parse_items, read_output
+from ._batch_io import ResultWriter, cut_torn_tail, drop_error_rows, id_key, parse_items, read_output
 from .errors import ConfigError, GenerationCancelled, LollmsError
 
 if TYPE_CHECKING:
@@ -156,8 +156,6 @@ async def abatch(
         raise ConfigError(f"concurrency must be an integer >= 1, got {concurrency!r}")
     where = f"batch input{f' for {output}' if output else ''}"
     prepared = _prepare(llm, items, options, where)
-    if output is not None and retry_errors and Path(output).exists():
-        drop_error_rows(output)
     done = read_output(output) if output is not None else {}
     known = {id_key(item_id) for item_id, _ in prepared}
     strangers = [row["id"] for key, row in done.items() if key not in known]
@@ -166,6 +164,11 @@ async def abatch(
             f"{output} holds results for ids that are not in the input ({', '.join(map(repr, strangers[:5]))}"
             f"{', ...' if len(strangers) > 5 else ''}); is it the output of another batch? Choose another -o file"
         )
+    if output is not None:  # the file is ours and fits this input: now it may be changed
+        if retry_errors and any("error" in row for row in done.values()):
+            drop_error_rows(output)
+            done = read_output(output)
+        cut_torn_tail(output)
     summary = BatchSummary(total=len(prepared), skipped=len(done))
     rows: dict[str, dict[str, Any]] = dict(done) if collect else {}
     todo = iter([(item_id, request) for item_id, request in prepared if id_key(item_id) not in done])
