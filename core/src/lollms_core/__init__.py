@@ -25,6 +25,7 @@ from .bindings import (
     LollmsTTVBindingManager,
 )
 from .errors import (
+    AllMembersFailedError,
     AuthenticationError,
     BackendConnectionError,
     BackendError,
@@ -76,6 +77,7 @@ __all__ = [
     "ELF_GENERATION_FORMAT",
     "MSG_OPERATION_TYPE",
     "MSG_TYPE",
+    "AllMembersFailedError",
     "AuthenticationError",
     "BackendConnectionError",
     "BackendError",

@@ -42,6 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
     from . import cli_media
 
     _add_media_commands(sub, cli_media)
+    from . import cli_batch
+
+    cli_batch.add_commands(sub, _binding_args)
     _plugin_commands(sub)
     return parser
 

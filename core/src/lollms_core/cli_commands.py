@@ -40,13 +40,24 @@ class UsageError(Exception):
 # == helpers ==================================================================================
 
 
-def parse_config_pairs(pairs: list[str]) -> dict[str, str]:
-    """``["a=1", "b=x=y"]`` → ``{"a": "1", "b": "x=y"}``; values stay text (the manifest coerces them)."""
-    out: dict[str, str] = {}
+def parse_config_pairs(pairs: list[str]) -> dict[str, Any]:
+    """``["a=1", "b=x=y"]`` → ``{"a": "1", "b": "x=y"}``; values stay text (the manifest coerces them).
+
+    ``KEY=@FILE`` reads the value from a YAML or JSON file (a list, a mapping, a number...);
+    ``KEY=@@text`` is the literal text ``@text``.
+    """
+    out: dict[str, Any] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
             raise UsageError(f"-c expects KEY=VALUE, got {pair!r}")
+        if value.startswith("@@"):
+            value = value[1:]
+        elif value.startswith("@"):
+            from ._config_file import read_value_file
+
+            out[key.strip()] = read_value_file(key.strip(), value[1:])
+            continue
         out[key.strip()] = value
     return out
 
@@ -314,11 +325,11 @@ def _stream_to_stdout(chunks: Any, show_thoughts: bool) -> None:
         out.flush()
 
 
-def _sampling_value(key: str, text: str) -> Any:
+def _sampling_value(key: str, text: Any) -> Any:
     """Sampling options are typed by the core, not the manifest: read numbers from the text."""
     from .bindings.options import SAMPLING_OPTIONS
 
-    if key not in SAMPLING_OPTIONS or key == "stop":
+    if key not in SAMPLING_OPTIONS or key == "stop" or not isinstance(text, str):
         return text  # a declared per-call option: the manifest coerces text itself
     for kind in (int, float):
         try:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._client_legacy import LegacyArguments
 from ._client_lollms import LollmsClientNames
+from ._client_batch import BatchMixin
 from ._client_media import MediaMixin
 from ._client_modalities import missing, require
 from .bindings.options import merge_options
@@ -51,7 +52,7 @@ _FORMATS: dict[ELF_GENERATION_FORMAT, tuple[tuple[str, ...], str | None]] = {
 _ENGINE_ARGS = ("ctx_size", "n_threads")
 
 
-class LollmsClient(LollmsClientNames, MediaMixin):
+class LollmsClient(LollmsClientNames, MediaMixin, BatchMixin):
     """A binding per modality behind seed 004's methods.
 
     :param llm_binding_name: the text binding (``lollms bindings`` lists them); likewise

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = [
+    "AllMembersFailedError",
     "AuthenticationError",
     "BackendConnectionError",
     "BackendError",
@@ -141,6 +142,21 @@ class DiscussionNotFoundError(LollmsError, LookupError):
 
 class MessageNotFoundError(LollmsError, LookupError):
     """No message with that id in the discussion."""
+
+
+class AllMembersFailedError(BackendError):
+    """The ``router`` binding found no member able to take a request.
+
+    The message lists each member with its last error and whether it is cooling down;
+    ``member_errors`` maps each member's label to its last error; ``retry_after`` is the
+    time until the first member's cooldown ends (``None`` if none is cooling down).
+    """
+
+    def __init__(
+        self, message: str, *, member_errors: dict[str, str] | None = None, retry_after: float | None = None
+    ) -> None:
+        super().__init__(message, retry_after=retry_after)
+        self.member_errors: dict[str, str] = dict(member_errors or {})
 
 
 def error_dict(exc: BaseException) -> dict[str, Any]:

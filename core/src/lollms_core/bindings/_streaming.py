@@ -15,25 +15,39 @@ from ..types import MSG_TYPE, Chunk, GenerationResult, StreamingCallback
 async def stream_in_thread(it: Iterator[Chunk]) -> AsyncIterator[Chunk]:
     """Run a blocking chunk iterator in a worker thread, one ``next()`` at a time."""
     import asyncio
+    import threading
 
     gen = closable(it)
     loop = asyncio.get_running_loop()
     done = object()
     pending: Any = None
+    # A cancelled await does not stop the worker inside next(): closing the generator then would
+    # raise "generator already executing". The lock makes close() wait for that next() to return.
+    lock = threading.Lock()
+
+    def step() -> Any:
+        with lock:
+            return next(gen, done)
+
+    def close() -> None:
+        with lock:
+            gen.close()
+
     try:
         while True:
-            pending = loop.run_in_executor(None, next, gen, done)
+            pending = loop.run_in_executor(None, step)
             chunk = await pending
             pending = None
             if chunk is done:
                 return
             yield chunk
     finally:
-        if pending is not None and not pending.done():
-            # The worker is still inside next(); close the generator once it returns.
-            pending.add_done_callback(lambda _f: gen.close())
+        if pending is not None:
+            # Interrupted (cancelled) while a worker may still be inside next(): close once it returns,
+            # without making the cancellation wait for it.
+            loop.run_in_executor(None, close)
         else:
-            await loop.run_in_executor(None, gen.close)
+            await loop.run_in_executor(None, close)
 
 
 def adapt_callback(callback: StreamingCallback) -> Callable[[Chunk], bool | None]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..hookspecs import hookimpl
+from ..router import MANIFEST as ROUTER_MANIFEST
 
 _COMMON = {"author": "lollms", "version": "1.0", "core_api": 1}
 _DELAY = {
@@ -112,5 +113,5 @@ MANIFESTS: list[dict[str, Any]] = [
 
 @hookimpl
 def lollms_register_bindings() -> list[dict[str, Any]]:
-    """The six echo bindings."""
-    return MANIFESTS
+    """The six echo bindings, and the ``router`` LLM binding."""
+    return [*MANIFESTS, ROUTER_MANIFEST]

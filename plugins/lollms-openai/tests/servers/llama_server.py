@@ -1,6 +1,6 @@
 """Run the real llama.cpp server (xllamacpp) with the SmolLM2 GGUF until SIGTERM.
 
-usage: python llama_server.py PORT [ALIAS] [N_PARALLEL]
+usage: python llama_server.py PORT [ALIAS] [N_PARALLEL] [N_THREADS]
 """
 
 from __future__ import annotations
@@ -37,6 +37,8 @@ def main() -> None:
     params.n_parallel = n_parallel
     params.n_ctx = 2048 * n_parallel
     params.endpoint_slots = True  # tests read /slots to see that generation stopped
+    if len(sys.argv) > 4:  # several servers on one small machine: one thread each keeps them steady
+        params.cpuparams.n_threads = params.cpuparams_batch.n_threads = int(sys.argv[4])
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     server = Server(params)

@@ -1,0 +1,331 @@
+"""``RouterBinding``: an LLM binding whose engine is a pool of other LLM bindings.
+
+It implements the base's one primitive, ``_stream`` (and ``_astream``, so members with a
+native async client keep it); the base derives every other form from those. Both faces are
+the same short loop around :class:`~lollms_core.router._pool.Pool`, which holds every decision.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import replace
+from typing import Any, TypeVar
+
+from ..bindings._streaming import closable
+from ..bindings.llm import LollmsLLMBinding
+from ..errors import BindingNotFoundError, ConfigError, LollmsError, NotSupportedError
+from ..types import ChatRequest, Chunk, Modality
+from ._pool import Attempt, Member, Pool, prefix_key, should_fail_over
+
+__all__ = ["RouterBinding"]
+
+T = TypeVar("T")
+_MEMBER_KEYS = ("binding", "weight", "max_concurrency")
+
+
+class RouterBinding(LollmsLLMBinding):
+    """Spreads requests over member bindings; fails over before the first chunk; cools failing members down.
+
+    Config: ``members`` (list of ``{"binding": NAME, ...config, "weight"?, "max_concurrency"?}``),
+    ``strategy`` (``least-busy`` | ``round-robin`` | ``latency`` | ``prefix-affinity``),
+    ``cooldown``, ``max_cooldown``. Each member's config is validated against its own manifest
+    here, at construction; an error names the member's index and the key.
+
+    A member whose manifest declares ``max_retries`` gets ``max_retries=0`` unless its config sets
+    it: the router moves a failed request to another member instead of retrying the same one.
+    """
+
+    def __init__(self, **config: Any) -> None:
+        super().__init__(**config)
+        members: list[Member] = []
+        try:
+            for index, entry in enumerate(self.config["members"]):
+                members.append(self._make_member(index, entry))
+        except BaseException:
+            for m in members:
+                m.binding.close()
+            raise
+        if not members:
+            raise ConfigError("llm binding 'router': 'members' is empty; give at least one {binding: NAME, ...}")
+        self.pool = Pool(members, self.config["strategy"], self.config["cooldown"], self.config["max_cooldown"])
+        # Members' secrets (service_key...) sit inside the 'members' list, out of reach of the base's
+        # masking: keep each member's own masked view instead, so no repr or log shows them.
+        shown = [
+            {"binding": m.binding.binding_name, **m.binding.config.masked(), "weight": m.weight,
+             "max_concurrency": m.max_concurrency}
+            for m in members
+        ]  # fmt: skip
+        self.config = type(self.config)({**self.config, "members": shown})
+
+    def _make_member(self, index: int, entry: Any) -> Member:
+        from ..bindings.managers import LollmsLLMBindingManager
+
+        where = f"llm binding 'router': member #{index}"
+        if not isinstance(entry, dict):
+            raise ConfigError(f"{where} must be a mapping like {{binding: openai, host_address: ...}}, got {entry!r}")
+        name = entry.get("binding")
+        if not isinstance(name, str) or not name:
+            raise ConfigError(f"{where} has no 'binding' (the member's binding name, e.g. 'openai')")
+        weight = entry.get("weight", 1.0)
+        if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not weight > 0:
+            raise ConfigError(f"{where}: 'weight' must be a number > 0, got {weight!r}")
+        limit = entry.get("max_concurrency", 0)
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
+            raise ConfigError(f"{where}: 'max_concurrency' must be an integer >= 0 (0: no limit), got {limit!r}")
+        config = {k: v for k, v in entry.items() if k not in _MEMBER_KEYS}
+        try:
+            spec = self.registry.get(Modality.LLM, name)
+            manifest = spec.manifest
+            if manifest is not None and manifest.parameter("max_retries") is not None:
+                config.setdefault("max_retries", 0)
+            binding = LollmsLLMBindingManager(registry=self.registry).create_binding(name, strict=True, **config)
+        except (ConfigError, BindingNotFoundError) as exc:
+            raise type(exc)(f"{where} ({name}): {exc}") from None
+        if not isinstance(binding, LollmsLLMBinding):
+            raise ConfigError(f"{where}: '{name}' is not an LLM binding")
+        return Member(
+            index=index,
+            binding=binding,
+            label=_label(name, binding.config),
+            weight=float(weight),
+            max_concurrency=limit,
+        )
+
+    # == the primitive ====================================================================
+
+    def build_request(self, prompt: Any, *, method: str = "generate_text", **params: Any) -> ChatRequest:
+        """As the base, plus per-call options declared by members (``http_stream``, ``json_mode``...).
+
+        Such an option is checked now against every member that declares it, and later given
+        only to those members.
+        """
+        declared = {name for m in self.pool.members for name in _call_options(m.binding)}
+        passthrough = {k: params.pop(k) for k in list(params) if k in declared}
+        request = super().build_request(prompt, method=method, **params)
+        for m in self.pool.members:
+            mine = {k: v for k, v in passthrough.items() if k in _call_options(m.binding)}
+            if mine:
+                m.binding._resolve_manifest().validate_call("generate_text", mine)
+        request.extra.update(passthrough)
+        return request
+
+    def _member_request(self, request: ChatRequest, member: Member) -> ChatRequest:
+        """The request as this member expects it: its own declared options, with its defaults."""
+        options = _call_options(member.binding)
+        mine = {k: v for k, v in request.extra.items() if k in options}
+        return replace(request, extra=member.binding._resolve_manifest().validate_call("generate_text", mine))
+
+    def _key(self, request: ChatRequest) -> str | None:
+        return prefix_key(request.messages) if self.pool.strategy == "prefix-affinity" else None
+
+    def _stream(self, request: ChatRequest) -> Iterator[Chunk]:
+        """Stream from one member; move to another if it fails before delivering its first chunk."""
+        key, tried = self._key(request), set[int]()
+        while True:
+            attempt = Attempt(self.pool, self._choose_blocking(tried, key))
+            tried.add(attempt.member.index)
+            stream = closable(attempt.member.binding._stream(self._member_request(request, attempt.member)))
+            try:
+                for chunk in stream:
+                    yield from attempt.feed(chunk)
+            except Exception as exc:
+                if attempt.failed(exc):
+                    continue
+                raise
+            finally:
+                stream.close()
+                self.pool.released(attempt.member)
+            yield from attempt.finished()
+            return
+
+    async def _astream(self, request: ChatRequest) -> AsyncIterator[Chunk]:
+        """Async twin of :meth:`_stream`, over each member's ``_astream`` (native when the member has one)."""
+        key, tried = self._key(request), set[int]()
+        while True:
+            attempt = Attempt(self.pool, await self._choose_async(tried, key))
+            tried.add(attempt.member.index)
+            stream = attempt.member.binding._astream(self._member_request(request, attempt.member))
+            try:
+                async for chunk in stream:
+                    for out in attempt.feed(chunk):
+                        yield out
+            except Exception as exc:
+                if attempt.failed(exc):
+                    continue
+                raise
+            finally:
+                aclose = getattr(stream, "aclose", None)
+                if aclose is not None:
+                    await aclose()
+                self.pool.released(attempt.member)
+            for out in attempt.finished():
+                yield out
+            return
+
+    def _choose_blocking(self, tried: set[int], key: str | None) -> Member:
+        while True:
+            woken = threading.Event()
+            got = self.pool.choose(tried, key, woken.set)
+            if isinstance(got, Member):
+                return got
+            woken.wait(got)
+
+    async def _choose_async(self, tried: set[int], key: str | None) -> Member:
+        loop = asyncio.get_running_loop()
+        while True:
+            woken = asyncio.Event()
+
+            def wake(event: asyncio.Event = woken) -> None:
+                loop.call_soon_threadsafe(event.set)
+
+            got = self.pool.choose(tried, key, wake)
+            if isinstance(got, Member):
+                return got
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(woken.wait(), got)
+
+    # == status ===========================================================================
+
+    def status(self) -> list[dict[str, Any]]:
+        """A snapshot of every member, in pool order.
+
+        Per member: ``index``, ``member`` (binding@host/model), ``state`` (``ok``, ``cooling``,
+        ``probe-due``, ``probing``), ``in_flight``, ``successes``, ``failures``,
+        ``cooling_down_until`` (epoch seconds or ``None``), ``latency`` (EWMA of time-to-first-chunk,
+        seconds, or ``None``), ``last_error``, ``weight``, ``max_concurrency``.
+        """
+        return self.pool.status()
+
+    def check(self) -> list[dict[str, Any]]:
+        """Ask every member for its model list (a cheap request), counting the outcome like traffic.
+
+        A member that fails is cooled down; one that answers is marked healthy. Returns :meth:`status`.
+        """
+        threads = [threading.Thread(target=self._check_one, args=(m,), daemon=True) for m in self.pool.members]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        return self.status()
+
+    def _check_one(self, member: Member) -> None:
+        try:
+            member.binding.list_models()
+        except NotSupportedError:
+            return
+        except Exception as exc:
+            self.pool.failed(member, exc, cool=should_fail_over(exc))
+            return
+        self.pool.succeeded(member)
+
+    # == delegation =======================================================================
+
+    def _first_answer(self, call: Callable[[LollmsLLMBinding], T]) -> T:
+        """``call`` on the first member (pool order) that is not cooling down, failing over like generation.
+
+        Members that cannot do it (:class:`NotSupportedError`) are skipped.
+        """
+        tried: set[int] = set()
+        unsupported: NotSupportedError | None = None
+        while True:
+            try:
+                member = self._choose_first(tried)
+            except LollmsError:
+                if unsupported is not None and len(tried) == len(self.pool.members):
+                    raise unsupported from None
+                raise
+            tried.add(member.index)
+            try:
+                out = call(member.binding)
+            except NotSupportedError as exc:
+                unsupported = exc
+                continue
+            except Exception as exc:
+                self.pool.failed(member, exc, cool=should_fail_over(exc))
+                if should_fail_over(exc):
+                    continue
+                raise
+            finally:
+                self.pool.released(member)
+            self.pool.succeeded(member)
+            return out
+
+    def _choose_first(self, tried: set[int]) -> Member:
+        # Pool order, not the strategy: tokens and vectors should come from one predictable member.
+        while True:
+            woken = threading.Event()
+            got = self.pool.choose(tried, None, woken.set, in_order=True)
+            if isinstance(got, Member):
+                return got
+            woken.wait(got)
+
+    def tokenize(self, text: str) -> list[int]:
+        """Tokens from the first member (in ``members`` order) that is up and can tokenize."""
+        return self._first_answer(lambda b: b.tokenize(text))
+
+    def detokenize(self, tokens: list[int]) -> str:
+        """Text from the first member that is up and can detokenize."""
+        return self._first_answer(lambda b: b.detokenize(tokens))
+
+    def count_tokens(self, text: str) -> int:
+        """Count from the first member that is up and can count."""
+        return self._first_answer(lambda b: b.count_tokens(text))
+
+    def _embed(self, inputs: list[str], **kwargs: Any) -> list[list[float]]:
+        """Vectors from the first member that is up and has embeddings (one member: vectors stay comparable)."""
+        return self._first_answer(lambda b: b._embed(inputs, **kwargs))
+
+    def list_models(self) -> list[dict[str, Any]]:
+        """Every member's models, merged by ``model_name``; ``members`` lists the indices serving each.
+
+        Members that fail are skipped; if all fail, the first error is raised.
+        """
+        merged: dict[str, dict[str, Any]] = {}
+        first_error: Exception | None = None
+        for m in self.pool.members:
+            try:
+                models = m.binding.list_models()
+            except Exception as exc:
+                first_error = first_error or exc
+                continue
+            for model in models:
+                entry = merged.setdefault(str(model.get("model_name")), {**model, "members": []})
+                entry["members"].append(m.index)
+        if not merged and first_error is not None:
+            raise first_error
+        return list(merged.values())
+
+    def get_model_info(self) -> dict[str, Any]:
+        """The first available member's model info, with ``binding='router'``, ``answered_by`` and ``members``."""
+        info = dict(self._first_answer(lambda b: b.get_model_info()))
+        info.update(binding=self.binding_name, members=[m.label for m in self.pool.members])
+        return info
+
+    def load_model(self, model_name: str) -> bool:
+        """Switch every member to ``model_name``; ``True`` only if all of them could."""
+        return all([m.binding.load_model(model_name) for m in self.pool.members])
+
+    def close(self) -> None:
+        """Close every member."""
+        for m in self.pool.members if hasattr(self, "pool") else ():
+            m.binding.close()
+        super().close()
+
+    def __repr__(self) -> str:
+        return f"<RouterBinding strategy={self.pool.strategy} members={[m.label for m in self.pool.members]}>"
+
+
+def _call_options(binding: LollmsLLMBinding) -> set[str]:
+    """Per-call options a binding declares for generation."""
+    manifest = binding._resolve_manifest()
+    return {p.name for key in ("generate_text", "model") for p in manifest.method_parameters.get(key, ())}
+
+
+def _label(name: str, config: Any) -> str:
+    """``binding@host/model``: enough to tell members apart, never a secret."""
+    host = config.get("host_address") or config.get("model_path") or ""
+    model = config.get("model_name") or ""
+    return name + (f"@{host}" if host else "") + (f"/{model}" if model else "")

@@ -1,0 +1,98 @@
+"""FAKE OpenAI-compatible pool member for router tests and bench/router_scaling.py.
+
+No real server can be told to answer 429 or 500 on cue, or to take exactly T ms per request
+with exactly K requests at a time; this one can. Base URL: http://127.0.0.1:PORT/{mode}/v1
+  ok          streams the last user message back in 3 chunks
+  ratelimit   429 with `Retry-After: 2` (OpenAI error body)
+  status500   500 (OpenAI error body)
+  badrequest  400 (the request's fault: must not be moved to another member)
+  slow        like ok, but holds each request DELAY_MS ms, at most CONCURRENCY at once (others queue)
+Every request is logged with its arrival time: GET /_log -> [{"mode", "t"}] (t = time.time()).
+
+usage: python -m uvicorn pool_fake_server:app ...; DELAY_MS and CONCURRENCY come from the environment.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+LOG: list[dict[str, Any]] = []
+DELAY = float(os.environ.get("DELAY_MS", "0")) / 1000
+SLOTS = asyncio.Semaphore(int(os.environ.get("CONCURRENCY", "1")))
+
+
+def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    body = {"error": {"message": message, "type": "server_error", "param": None, "code": None}}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _chunk(delta: dict[str, Any], finish: str | None = None, usage: dict[str, int] | None = None) -> str:
+    body: dict[str, Any] = {
+        "id": "chatcmpl-pool",
+        "object": "chat.completion.chunk",
+        "created": int(time.time()),
+        "model": "pool",
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+    }
+    if usage is not None:
+        body["usage"] = usage
+    return f"data: {json.dumps(body)}\n\n"
+
+
+async def _answer(text: str) -> AsyncIterator[str]:
+    words = text.split() or ["(empty)"]
+    parts = [words[0], *(" " + w for w in words[1:])]
+    for part in parts[:3]:
+        yield _chunk({"content": part})
+    yield _chunk({}, "stop", {"prompt_tokens": 1, "completion_tokens": min(3, len(parts)), "total_tokens": 4})
+    yield "data: [DONE]\n\n"
+
+
+async def chat(request: Request) -> Response:
+    mode = request.path_params["mode"]
+    LOG.append({"mode": mode, "t": time.time()})
+    body = await request.json()
+    if mode == "ratelimit":
+        return _error(429, "rate limited (fake)", {"Retry-After": "2"})
+    if mode == "status500":
+        return _error(500, "internal error (fake)")
+    if mode == "badrequest":
+        return _error(400, "bad request (fake)")
+    last = next((m for m in reversed(body.get("messages", [])) if m.get("role") == "user"), {})
+    text = str(last.get("content") or "")
+    if mode == "slow":
+        async with SLOTS:
+            await asyncio.sleep(DELAY)
+    return StreamingResponse(_answer(text), media_type="text/event-stream")
+
+
+async def models(request: Request) -> Response:
+    return JSONResponse({"object": "list", "data": [{"id": "pool", "object": "model", "owned_by": "fake"}]})
+
+
+async def log(request: Request) -> Response:
+    return JSONResponse(LOG)
+
+
+async def health(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+app = Starlette(
+    routes=[
+        Route("/{mode}/v1/chat/completions", chat, methods=["POST"]),
+        Route("/{mode}/v1/models", models),
+        Route("/_log", log),
+        Route("/health", health),
+    ]
+)
