@@ -17,6 +17,7 @@ __all__ = [
     "BindingNotFoundError",
     "CallbackError",
     "ConfigError",
+    "EngineError",
     "GenerationCancelled",
     "LollmsError",
     "ManifestError",
@@ -111,6 +112,14 @@ class BackendConnectionError(BackendError):
 
 class BackendTimeoutError(BackendError):
     """The server did not answer within the configured timeout."""
+
+
+class EngineError(BackendError):
+    """The engine raised something that is not a lollms error; the base wrapped it.
+
+    The message names the binding and the primitive; ``__cause__`` is the engine's own
+    exception. Binding authors need not catch engine exceptions themselves.
+    """
 
 
 def error_dict(exc: BaseException) -> dict[str, Any]:

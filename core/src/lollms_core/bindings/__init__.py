@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..types import Modality
+from ._transcript import Segment, Transcription, Word, format_timestamp, to_srt, to_vtt
 from .base import LollmsBinding, seed_result
 from .llm import LollmsLLMBinding
 from .managers import (
@@ -37,7 +38,13 @@ __all__ = [
     "LollmsTTSBindingManager",
     "LollmsTTVBinding",
     "LollmsTTVBindingManager",
+    "Segment",
+    "Transcription",
+    "Word",
+    "format_timestamp",
     "seed_result",
+    "to_srt",
+    "to_vtt",
 ]
 
 #: The base class a binding of each modality must derive from.

@@ -1,8 +1,9 @@
-"""Timed transcripts and their subtitle forms (SRT, WebVTT).
+"""Timed transcripts and their subtitle forms (SRT, WebVTT): part of the STT contract.
 
-Pure Python, no engine import: ``from lollms_whisper.transcript import to_srt`` is cheap, so a
-CLI can format segments from any source. Segment-like inputs may be :class:`Segment` objects,
-any object with ``start``/``end``/``text`` attributes, or mappings with those keys.
+:meth:`LollmsSTTBinding.transcribe_segments` returns a :class:`Transcription`; its
+``to_srt()``/``to_vtt()`` are the one pair of subtitle writers (the CLI and every STT binding
+use them). Pure Python. The writers also take any objects with ``start``/``end``/``text``
+attributes, or mappings with those keys.
 """
 
 from __future__ import annotations
@@ -16,33 +17,35 @@ __all__ = ["Segment", "SegmentLike", "Transcription", "Word", "format_timestamp"
 
 @dataclass(frozen=True)
 class Word:
-    """One word with its time span (seconds) and the model's confidence in it."""
+    """One word with its time span (seconds) and, when the engine gives it, its confidence (0-1)."""
 
     start: float
     end: float
     word: str
-    probability: float
+    probability: float | None = None
 
 
 @dataclass(frozen=True)
 class Segment:
     """A stretch of speech: start/end in seconds from the start of the audio, and its text.
 
-    ``words`` is filled only when the call asked for ``word_timestamps``.
-    ``no_speech_prob`` and ``avg_logprob`` are the engine's confidence figures.
+    ``words`` is filled only when the engine gives word timings (and the call asked for them).
+    ``no_speech_prob`` and ``avg_logprob`` are Whisper-style confidence figures, ``None``
+    when the engine has none.
     """
 
     start: float
     end: float
     text: str
     words: tuple[Word, ...] = ()
-    no_speech_prob: float = 0.0
-    avg_logprob: float = 0.0
+    no_speech_prob: float | None = None
+    avg_logprob: float | None = None
 
 
 @dataclass(frozen=True)
 class Transcription:
-    """A full result: the text, its timed segments and the (detected or given) language."""
+    """A full result: the text, its timed segments, the (detected or given) language and the
+    audio's duration in seconds (``0.0`` when unknown)."""
 
     text: str
     segments: tuple[Segment, ...] = ()

@@ -1,7 +1,7 @@
-"""Test support: the echo bindings and the conformance kit.
+"""Test support: the conformance kit (and, in :mod:`.echo`, the echo bindings re-exported
+from :mod:`lollms_core.builtin`).
 
-This package is imported at discovery (for the built-in echo plugin), so it imports
-nothing heavy; the pytest suites load on first attribute access.
+Importing this package is cheap; the pytest suites load on first attribute access.
 """
 
 from __future__ import annotations
