@@ -199,7 +199,7 @@ def test_speech_after_long_silence_survives_without_vad(whisper: Any, piper_wav:
 
 def test_quiet_detection() -> None:
     import numpy as np
-    from lollms_whisper.whisper import _is_quiet
+    from lollms_whisper.whisper.binding import _is_quiet
 
     rate = 16000
     audio = np.zeros(rate * 3, dtype=np.float32)
