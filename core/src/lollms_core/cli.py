@@ -42,6 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
     from . import cli_media
 
     _add_media_commands(sub, cli_media)
+    from .cli_scaffold import add_new_binding_command
+
+    add_new_binding_command(sub)
     _plugin_commands(sub)
     return parser
 
