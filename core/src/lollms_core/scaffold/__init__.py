@@ -50,7 +50,7 @@ _MEDIA = {
         "transcribe_audio",
         "_transcribe(self, audio: bytes | Path, params: dict[str, Any]) -> str",
         "speech-to-text",
-        '  - name: language\n    type: str\n    default: ""\n    description: Spoken language (empty: detect).',
+        '  - name: language\n    type: str\n    default: ""\n    description: Spoken language, empty to detect it.',
     ),
     "ttv": (
         "generate_video",
