@@ -66,13 +66,24 @@ def _all_parameters(manifest: Any) -> Iterable[tuple[str, Any]]:
 class BindingTestsBase:
     """Tests every binding must pass, whatever its modality.
 
-    Subclass a modality suite (not this class) and provide a ``binding`` fixture. Optional
-    fixtures, overridden in the subclass:
+    Subclass a modality suite (not this class) and provide a ``binding`` fixture. No test
+    of the kit closes, reconfigures or breaks the ``binding`` it is given, so an expensive
+    engine can be loaded once per class::
+
+        @pytest.fixture(scope="class")
+        @classmethod
+        def binding(cls):
+            made = LollmsSTTBindingManager().create_binding("mybinding", model_name="tiny")
+            yield made
+            made.close()
+
+    Optional fixtures, overridden in the subclass:
 
     * ``config_for_validation`` — a config the binding accepts (default: the ``binding``'s
       own config); the config tests add one wrong value to it;
     * ``failing_binding`` — a binding whose backend fails (a closed port, a server answering
-      500); default ``None`` skips the error tests.
+      500; for a local engine, one whose engine raises at call time, which the base turns
+      into an :class:`~lollms_core.errors.EngineError`); default ``None`` skips the error tests.
     """
 
     #: The modality the suite checks (set by each modality suite).
