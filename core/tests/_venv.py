@@ -43,7 +43,9 @@ class LayeredVenv:
         cmd = [str(self.python), "-m", "pip", "install", "--no-deps", "--no-build-isolation", "--no-index", "-q"]
         return subprocess.run([*cmd, *map(str, folders)], capture_output=True, text=True, timeout=600, check=False)
 
-    def run(self, *args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    def run(
+        self, *args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 300
+    ) -> subprocess.CompletedProcess[str]:
         """Run this venv's python with ``args``."""
         return subprocess.run(
             [str(self.python), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False

@@ -17,8 +17,8 @@ from lollms_core import (
     LollmsTTIBinding,
     LollmsTTMBinding,
     LollmsTTSBinding,
-    LollmsTTVBinding,
     LollmsTTSBindingManager,
+    LollmsTTVBinding,
     Registry,
 )
 from lollms_core.bindings import LollmsBinding

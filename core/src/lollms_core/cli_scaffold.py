@@ -34,8 +34,7 @@ def cmd_new_binding(args: argparse.Namespace) -> int:
     root = write_scaffold(scaffold, Path(args.output), force=args.force)
     print(root)
     print(
-        f"next: pip install -e '{root}[test]' && pytest {root / 'tests'}   "
-        "(then fill in the places marked FILL IN)",
+        f"next: pip install -e '{root}[test]' && pytest {root / 'tests'}   (then fill in the places marked FILL IN)",
         file=sys.stderr,
     )
     return 0

@@ -41,7 +41,7 @@ def test_transcribe_segments_are_the_servers_verbose_json_segments(
 class _Recorder(BaseHTTPRequestHandler):
     parts: list[dict[str, str]] = []
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's name
+    def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
         head = f"Content-Type: {self.headers['Content-Type']}\r\n\r\n".encode()
         message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + body)

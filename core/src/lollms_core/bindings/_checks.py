@@ -67,9 +67,11 @@ def audio_input(method: str, value: Any) -> bytes | Path:
 
 
 def engine_error(binding: str, primitive: str, exc: BaseException, secrets: Iterable[str] = ()) -> BaseException:
-    """What to raise for ``exc`` escaping from ``primitive``: ``exc`` itself when it is a lollms
-    error (or not an ``Exception`` at all, e.g. ``KeyboardInterrupt``), else an
-    :class:`EngineError` naming the binding, with ``exc`` as its ``__cause__``.
+    """What to raise for ``exc`` escaping from ``primitive``.
+
+    ``exc`` itself when it is a lollms error (or not an ``Exception`` at all, e.g.
+    ``KeyboardInterrupt``), else an :class:`EngineError` naming the binding, with ``exc`` as
+    its ``__cause__``.
 
     ``secrets`` (the binding's secret config values) are blanked out of the copied message.
     """

@@ -44,8 +44,10 @@ class Segment:
 
 @dataclass(frozen=True)
 class Transcription:
-    """A full result: the text, its timed segments, the (detected or given) language and the
-    audio's duration in seconds (``0.0`` when unknown)."""
+    """A full result: the text, its timed segments, the language and the duration.
+
+    ``language`` is the detected or given one; ``duration`` is in seconds (``0.0`` when unknown).
+    """
 
     text: str
     segments: tuple[Segment, ...] = ()

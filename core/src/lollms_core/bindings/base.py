@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import functools
 import itertools
-from abc import ABC
 import threading
 import time
+from abc import ABC
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
@@ -198,7 +198,7 @@ class LollmsBinding(ABC):
         secrets = [str(v) for k, v in self.config.items() if masked.get(k) != v]
         return engine_error(self.binding_name, primitive, exc, secrets)
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional hook: most bindings hold nothing to release
         """Release engine resources (models, connection pools). Safe to call twice."""
 
     def __enter__(self: T) -> T:

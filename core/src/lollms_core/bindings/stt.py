@@ -19,8 +19,10 @@ AudioSource = Union[str, Path, bytes]
 
 
 class LollmsSTTBinding(LollmsBinding):
-    """Base class of transcribers. Implement :meth:`_transcribe`; implement
-    :meth:`_transcribe_segments` too when the engine gives timings."""
+    """Base class of transcribers.
+
+    Implement :meth:`_transcribe`; implement :meth:`_transcribe_segments` too when the engine gives timings.
+    """
 
     modality: ClassVar[Modality] = Modality.STT
 
@@ -59,14 +61,12 @@ class LollmsSTTBinding(LollmsBinding):
 
         return await asyncio.to_thread(self.transcribe_audio, audio_source, model, **options)
 
-    def transcribe_segments(
-        self, audio_source: AudioSource, model: str | None = None, **options: Any
-    ) -> Transcription:
-        """Transcribe with timings: a :class:`Transcription` (``text``, ``segments`` of
-        ``start``/``end``/``text``/``words``, ``language``, ``duration``).
+    def transcribe_segments(self, audio_source: AudioSource, model: str | None = None, **options: Any) -> Transcription:
+        """Transcribe with timings.
 
-        Takes the same options as :meth:`transcribe_audio`. ``result.to_srt()`` and
-        ``result.to_vtt()`` write subtitles.
+        Returns a :class:`Transcription`: ``text``, ``segments`` (``start``, ``end``, ``text``,
+        ``words``), ``language``, ``duration``. Takes the same options as :meth:`transcribe_audio`.
+        ``result.to_srt()`` and ``result.to_vtt()`` write subtitles.
 
         :raises NotSupportedError: the binding has no timings and the audio is not WAV.
         """

@@ -40,8 +40,10 @@ class LollmsTTSBinding(LollmsBinding):
         return await asyncio.to_thread(self.generate_audio, text, voice, **params)
 
     def list_voices(self) -> list[str]:
-        """Voice identifiers accepted by :meth:`generate_audio` (plain strings; ``[]`` when the
-        backend cannot list them, in which case any name may be tried)."""
+        """Voice identifiers accepted by :meth:`generate_audio`.
+
+        Plain strings; ``[]`` when the backend cannot list them (any name may then be tried).
+        """
         return []
 
     def list_models(self) -> list[dict[str, Any]]:

@@ -1,5 +1,6 @@
-"""Test support: the conformance kit (and, in :mod:`.echo`, the echo bindings re-exported
-from :mod:`lollms_core.builtin`).
+"""Test support: the conformance kit.
+
+The echo bindings live in :mod:`lollms_core.builtin`; :mod:`.echo` re-exports them.
 
 Importing this package is cheap; the pytest suites load on first attribute access.
 """

@@ -1,5 +1,7 @@
-"""Old home of the timed-transcript types and SRT/VTT writers, now part of the core's STT
-contract: re-exports them from :mod:`lollms_core.bindings` (same objects)."""
+"""Old home of the timed-transcript types and SRT/VTT writers.
+
+They are part of the core's STT contract now: re-exported from :mod:`lollms_core.bindings` (same objects).
+"""
 
 from __future__ import annotations
 

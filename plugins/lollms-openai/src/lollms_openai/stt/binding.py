@@ -32,8 +32,10 @@ class OpenAITranscriptionBinding(LollmsSTTBinding):
         return str(self._json(response, path).get("text") or "").strip()
 
     def _transcribe_segments(self, audio: bytes | Path, params: dict[str, Any]) -> Transcription:
-        """Timed transcription from the server's ``verbose_json`` segments (one whole-audio
-        segment, timed by the reported ``duration``, when the server sends none)."""
+        """Timed transcription from the server's ``verbose_json`` segments.
+
+        When the server sends none: one whole-audio segment timed by the reported ``duration``.
+        """
         response, path = self._post(audio, params, "verbose_json")
         body = self._json(response, path)
         text = str(body.get("text") or "").strip()
@@ -73,7 +75,8 @@ class OpenAITranscriptionBinding(LollmsSTTBinding):
         except ValueError:
             body = None
         if not isinstance(body, dict) or "text" not in body:
-            raise ServerError(f"{self.host_address}{path}: expected JSON with a 'text' field, got {response.text[:200]!r}")
+            got = response.text[:200]
+            raise ServerError(f"{self.host_address}{path}: expected JSON with a 'text' field, got {got!r}")
         return body
 
     def list_models(self) -> list[dict[str, Any]]:
