@@ -176,13 +176,7 @@ class LollmsBinding(ABC):
         extra.update({k: v for k, v in (known or {}).items() if v is not None})
 
         def call() -> T:
-            try:
-                out = primitive(*args, extra)
-            except Exception as exc:
-                wrapped = self._engine_error(primitive.__name__, exc)
-                if wrapped is exc:
-                    raise
-                raise wrapped from exc
+            out = self._guarded(primitive, *args, extra)
             if not isinstance(out, returns) or (returns is bytes and not out):
                 raise TypeError(
                     f"{type(self).__name__}.{primitive.__name__} returned {type(out).__name__}"
@@ -191,6 +185,16 @@ class LollmsBinding(ABC):
             return out
 
         return self._observed(method, call)
+
+    def _guarded(self, primitive: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Call ``primitive``; an exception that is not a lollms error leaves as an EngineError."""
+        try:
+            return primitive(*args, **kwargs)
+        except Exception as exc:
+            wrapped = self._engine_error(primitive.__name__, exc)
+            if wrapped is exc:
+                raise
+            raise wrapped from exc
 
     def _engine_error(self, primitive: str, exc: BaseException) -> BaseException:
         """``exc`` as callers should see it: lollms errors unchanged, anything else an EngineError."""

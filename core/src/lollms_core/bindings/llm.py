@@ -345,7 +345,7 @@ class LollmsLLMBinding(Seed000Generate, LollmsBinding):
             raise TypeError(f"embed() takes a str or a list of str, not {type(text).__name__}")
         if not inputs:
             return []
-        vectors = self._observed("embed", lambda: self._embed(inputs, **kwargs))
+        vectors = self._observed("embed", lambda: self._guarded(self._embed, inputs, **kwargs))
         if len(vectors) != len(inputs):
             raise ServerError(f"{self.binding_name} returned {len(vectors)} vectors for {len(inputs)} inputs")
         return vectors[0] if isinstance(text, str) else vectors
