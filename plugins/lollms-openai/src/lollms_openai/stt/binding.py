@@ -28,7 +28,7 @@ class OpenAITranscriptionBinding(LollmsSTTBinding):
         fmt = params.get("response_format") or "json"
         response, path = self._post(audio, params, fmt)
         if fmt in _TEXT_FORMATS:
-            return response.text
+            return str(response.text)
         return str(self._json(response, path).get("text") or "").strip()
 
     def _transcribe_segments(self, audio: bytes | Path, params: dict[str, Any]) -> Transcription:
