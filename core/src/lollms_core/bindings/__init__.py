@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from ..types import Modality
-from ._transcript import Segment, Transcription, Word, format_timestamp, to_srt, to_vtt
 from .base import LollmsBinding, seed_result
 from .llm import LollmsLLMBinding
 from .managers import (
@@ -20,6 +21,9 @@ from .tti import LollmsTTIBinding
 from .ttm import LollmsTTMBinding
 from .tts import LollmsTTSBinding
 from .ttv import LollmsTTVBinding
+
+if TYPE_CHECKING:
+    from ._transcript import Segment, Transcription, Word, format_timestamp, to_srt, to_vtt
 
 __all__ = [
     "BASES",
@@ -56,3 +60,18 @@ BASES: dict[Modality, type[LollmsBinding]] = {
     Modality.TTV: LollmsTTVBinding,
     Modality.TTM: LollmsTTMBinding,
 }
+
+
+_TRANSCRIPT = frozenset({"Segment", "Transcription", "Word", "format_timestamp", "to_srt", "to_vtt"})
+
+
+def __getattr__(name: str) -> Any:
+    # The timed-transcript types load on first use: three frozen dataclasses cost ~3 ms at
+    # ``import lollms_core``, which every program using lollms pays.
+    if name in _TRANSCRIPT:
+        from . import _transcript
+
+        value = getattr(_transcript, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'lollms_core.bindings' has no attribute {name!r}")

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from pathlib import Path
-from typing import Any, ClassVar, Union
+from typing import TYPE_CHECKING, Any, ClassVar, Union
 
 from ..errors import NotSupportedError
 from ..types import Modality
 from ._checks import audio_input
-from ._transcript import Segment, Transcription
 from .base import LollmsBinding
+
+if TYPE_CHECKING:
+    from ._transcript import Transcription
 
 __all__ = ["AudioSource", "LollmsSTTBinding"]
 
@@ -36,6 +38,8 @@ class LollmsSTTBinding(LollmsBinding):
         The default, for engines without timings, is one segment spanning the whole audio
         (its length read from a WAV header). Other formats raise :class:`NotSupportedError`.
         """
+        from ._transcript import Segment, Transcription
+
         duration = _wav_seconds(audio)
         if duration is None:
             raise NotSupportedError(
@@ -70,6 +74,8 @@ class LollmsSTTBinding(LollmsBinding):
 
         :raises NotSupportedError: the binding has no timings and the audio is not WAV.
         """
+        from ._transcript import Transcription
+
         audio = self._audio(audio_source, "transcribe_segments")
         return self._invoke(
             "transcribe_audio",
