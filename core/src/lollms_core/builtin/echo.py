@@ -28,6 +28,7 @@ from ..bindings import (
     LollmsTTSBinding,
     LollmsTTVBinding,
 )
+from ..media import sniff_format
 from ..types import MSG_TYPE, ChatRequest, Chunk, ImageInput
 
 __all__ = [
@@ -230,7 +231,7 @@ class EchoSTTBinding(LollmsSTTBinding):
         _maybe_fail(self)
         data = audio if isinstance(audio, bytes) else audio.read_bytes()
         name = "<bytes>" if isinstance(audio, bytes) else str(audio)
-        if data[:4] != b"RIFF" or data[8:12] != b"WAVE":
+        if sniff_format(data) != "wav":
             raise errors.ConfigError(f"audio '{name}' is not a WAV file (the echo binding reads WAV only)")
         pos = 12
         while pos + 8 <= len(data):
