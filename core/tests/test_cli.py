@@ -267,11 +267,23 @@ def test_speak_unknown_voice(env, tmp_path):
 
 
 def test_transcribe_srt_needs_timings(env, tmp_path):
-    wav = tmp_path / "a.wav"
-    lollms(env, "speak", "-b", "echo", "-o", str(wav), "x")
-    proc = lollms(env, "transcribe", "-b", "echo", "--format", "srt", str(wav))
+    # A binding without timings (echo) gets one whole-file cue from the STT base when the
+    # length is known (a WAV); for other audio it is one error line, not a traceback.
+    flac = tmp_path / "a.flac"
+    flac.write_bytes(b"fLaC" + bytes(64))
+    proc = lollms(env, "transcribe", "-b", "echo", "--format", "srt", str(flac))
     assert proc.returncode == 1
     assert "gives no timings" in one_error_line(proc)
+
+
+def test_transcribe_srt_and_vtt_from_a_binding_without_timings(env, tmp_path):
+    wav = tmp_path / "a.wav"
+    lollms(env, "speak", "-b", "echo", "-o", str(wav), "three short words")
+    srt = lollms(env, "transcribe", "-b", "echo", "--format", "srt", str(wav))
+    assert srt.returncode == 0, srt.stderr
+    assert srt.stdout == "1\n00:00:00,000 --> 00:00:00,150\nthree short words\n"
+    vtt = lollms(env, "transcribe", "-b", "echo", "--format", "vtt", str(wav))
+    assert vtt.stdout == "WEBVTT\n\n00:00:00.000 --> 00:00:00.150\nthree short words\n"
 
 
 def test_transcribe_missing_file(env, tmp_path):

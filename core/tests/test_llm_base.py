@@ -283,5 +283,8 @@ def test_embed_without_the_primitive_is_not_supported() -> None:
     class NoEmbeddings(LollmsLLMBinding):
         manifest = EchoLLMBinding.manifest
 
+        def _stream(self, request: Any) -> Any:
+            yield from ()
+
     with pytest.raises(NotSupportedError):
         NoEmbeddings().embed("x")

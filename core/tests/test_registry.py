@@ -26,7 +26,7 @@ class Upper(LollmsLLMBinding):
         yield Chunk(request.messages[-1]["content"].upper())
 
 
-class ExplodingConstructor(LollmsLLMBinding):
+class ExplodingConstructor(Upper):
     def __init__(self, **config: Any) -> None:
         super().__init__(**config)
         raise RuntimeError("engine missing")

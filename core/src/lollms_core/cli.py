@@ -45,6 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
     from . import cli_batch
 
     cli_batch.add_commands(sub, _binding_args)
+    from .cli_scaffold import add_new_binding_command
+
+    add_new_binding_command(sub)
     _plugin_commands(sub)
     return parser
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from .bindings import to_srt, to_vtt
 from .cli_commands import make_binding, text_arg, write_output
-from .errors import NotSupportedError
 from .types import Modality
 
 __all__ = ["cmd_image", "cmd_speak", "cmd_transcribe", "format_segments"]
@@ -23,39 +23,19 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
         if args.format == "text":
             print(stt.transcribe_audio(args.file, **options))
             return 0
-        segments_of = getattr(stt, "transcribe_segments", None)
-        if segments_of is None:
-            raise NotSupportedError(
-                f"the {args.binding} binding gives no timings, so it cannot write {args.format}; use --format text"
-            )
-        result = segments_of(args.file, **options)
-        render = getattr(result, f"to_{args.format}", None)
-        print(render() if render is not None else format_segments(result, args.format), end="")
+        result = stt.transcribe_segments(args.file, **options)
+        print(result.to_srt() if args.format == "srt" else result.to_vtt(), end="")
     finally:
         stt.close()
     return 0
 
 
 def format_segments(segments: Any, fmt: str) -> str:
-    """SRT or WebVTT text from segments with ``start``, ``end`` (seconds) and ``text`` (objects or dicts)."""
+    """SRT or WebVTT text from segments with ``start``, ``end`` (seconds) and ``text`` (objects or dicts).
 
-    def get(seg: Any, key: str) -> Any:
-        return seg[key] if isinstance(seg, dict) else getattr(seg, key)
-
-    def stamp(seconds: float) -> str:
-        ms = round(float(seconds) * 1000)
-        h, ms = divmod(ms, 3_600_000)
-        m, ms = divmod(ms, 60_000)
-        s, ms = divmod(ms, 1000)
-        return f"{h:02d}:{m:02d}:{s:02d}{',' if fmt == 'srt' else '.'}{ms:03d}"
-
-    items = list(getattr(segments, "segments", segments))
-    lines = [] if fmt == "srt" else ["WEBVTT", ""]
-    for i, seg in enumerate(items, 1):
-        if fmt == "srt":
-            lines.append(str(i))
-        lines += [f"{stamp(get(seg, 'start'))} --> {stamp(get(seg, 'end'))}", str(get(seg, "text")).strip(), ""]
-    return "\n".join(lines)
+    Kept for callers of earlier versions: the writers are :func:`lollms_core.bindings.to_srt`/``to_vtt``.
+    """
+    return to_srt(segments) if fmt == "srt" else to_vtt(segments)
 
 
 def cmd_speak(args: argparse.Namespace) -> int:

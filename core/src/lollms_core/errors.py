@@ -19,6 +19,7 @@ __all__ = [
     "CallbackError",
     "ConfigError",
     "DiscussionNotFoundError",
+    "EngineError",
     "GenerationCancelled",
     "LollmsError",
     "ManifestError",
@@ -157,6 +158,14 @@ class AllMembersFailedError(BackendError):
     ) -> None:
         super().__init__(message, retry_after=retry_after)
         self.member_errors: dict[str, str] = dict(member_errors or {})
+
+
+class EngineError(BackendError):
+    """The engine raised something that is not a lollms error; the base wrapped it.
+
+    The message names the binding and the primitive; ``__cause__`` is the engine's own
+    exception. Binding authors need not catch engine exceptions themselves.
+    """
 
 
 def error_dict(exc: BaseException) -> dict[str, Any]:

@@ -137,7 +137,7 @@ def _cache_dir() -> Path:
 
 def build_registry(group: str = ENTRY_POINT_GROUP, cache: Optional[ManifestCache] = None) -> Registry:
     """Build a registry from the core's built-in bindings plus every installed plugin."""
-    from .testing import echo_plugin
+    from .builtin import echo_plugin
 
     cache = cache if cache is not None else ManifestCache()
     registry = Registry()

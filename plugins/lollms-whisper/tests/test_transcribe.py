@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import tempfile
 import wave
 from pathlib import Path
 from typing import Any
 
 import pytest
+from lollms_core.bindings import to_vtt
 from lollms_core.errors import ConfigError
 from lollms_core.testing.suites import loose_match
 from lollms_whisper.errors import AudioDecodeError
@@ -175,8 +177,7 @@ def test_events_report_the_transcription(whisper: Any, piper_wav: Path) -> None:
     try:
         whisper.transcribe_audio(piper_wav)
     finally:
-        registry.plugin_manager.unregister(observer)
-        registry._observers = None  # the core has no unregister_observer() yet
+        registry.unregister_observer(observer)
     kinds = [e.kind for e in seen]
     assert kinds[0] == "start", kinds
     assert kinds[-1] == "end", kinds
@@ -198,7 +199,7 @@ def test_speech_after_long_silence_survives_without_vad(whisper: Any, piper_wav:
 
 def test_quiet_detection() -> None:
     import numpy as np
-    from lollms_whisper.whisper import _is_quiet
+    from lollms_whisper.whisper.binding import _is_quiet
 
     rate = 16000
     audio = np.zeros(rate * 3, dtype=np.float32)
@@ -231,3 +232,15 @@ def test_cancel_stops_a_transcription(whisper: Any, long_wav: Path) -> None:
         worker.join(0.02)
     assert "cancelled" in outcome, f"transcription finished uncancelled: {outcome.get('text')!r}"
     assert whisper.transcribe_audio(long_wav)  # the binding still works afterwards
+
+
+@pytest.mark.engine
+def test_real_transcription_as_subtitles(whisper: Any, piper_wav: Path) -> None:
+    result = whisper.transcribe_segments(piper_wav)
+    srt = result.to_srt()
+    cues = re.findall(r"(\d+)\n(\d\d:\d\d:\d\d,\d\d\d) --> (\d\d:\d\d:\d\d,\d\d\d)\n(.+)\n", srt)
+    assert [c[0] for c in cues] == [str(i) for i in range(1, len(cues) + 1)]
+    assert " ".join(c[3] for c in cues) == PIPER_TEXT
+    vtt = to_vtt(result)
+    assert vtt.startswith("WEBVTT\n\n00:00:00.000 --> ")
+    assert PIPER_TEXT in vtt

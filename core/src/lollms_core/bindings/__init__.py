@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from ..types import Modality
 from .base import LollmsBinding, seed_result
 from .llm import LollmsLLMBinding
@@ -20,6 +22,9 @@ from .ttm import LollmsTTMBinding
 from .tts import LollmsTTSBinding
 from .ttv import LollmsTTVBinding
 
+if TYPE_CHECKING:
+    from ._transcript import Segment, Transcription, Word, format_timestamp, to_srt, to_vtt
+
 __all__ = [
     "BASES",
     "AudioSource",
@@ -37,7 +42,13 @@ __all__ = [
     "LollmsTTSBindingManager",
     "LollmsTTVBinding",
     "LollmsTTVBindingManager",
+    "Segment",
+    "Transcription",
+    "Word",
+    "format_timestamp",
     "seed_result",
+    "to_srt",
+    "to_vtt",
 ]
 
 #: The base class a binding of each modality must derive from.
@@ -49,3 +60,18 @@ BASES: dict[Modality, type[LollmsBinding]] = {
     Modality.TTV: LollmsTTVBinding,
     Modality.TTM: LollmsTTMBinding,
 }
+
+
+_TRANSCRIPT = frozenset({"Segment", "Transcription", "Word", "format_timestamp", "to_srt", "to_vtt"})
+
+
+def __getattr__(name: str) -> Any:
+    # The timed-transcript types load on first use: three frozen dataclasses cost ~3 ms at
+    # ``import lollms_core``, which every program using lollms pays.
+    if name in _TRANSCRIPT:
+        from . import _transcript
+
+        value = getattr(_transcript, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'lollms_core.bindings' has no attribute {name!r}")

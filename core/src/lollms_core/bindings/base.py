@@ -10,11 +10,13 @@ import functools
 import itertools
 import threading
 import time
+from abc import ABC
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from ..errors import BackendError, error_dict
 from ..types import Chunk, GenerationEvent, Modality
+from ._checks import engine_error
 
 if TYPE_CHECKING:
     from ..manifest import BindingConfig, Manifest
@@ -26,11 +28,13 @@ T = TypeVar("T")
 _call_ids = itertools.count(1)
 
 
-class LollmsBinding:
+class LollmsBinding(ABC):
     """Base of every binding.
 
     Subclasses are constructed with keyword config (``cls(**config)``); the base checks it
-    against the binding's ``description.yaml`` and exposes it as :attr:`config`.
+    against the binding's ``description.yaml`` and exposes it as :attr:`config`. Each
+    modality base marks its one required primitive ``@abstractmethod``: a class missing
+    it cannot be created (a ``TypeError`` naming the method), instead of failing at first use.
 
     :param strict: raise :class:`~lollms_core.errors.BackendError` from seed-named
         generation methods instead of returning the seeds' error dict.
@@ -40,6 +44,18 @@ class LollmsBinding:
     #: Set by the registry when the class is loaded; a class may also set it itself.
     manifest: ClassVar[Manifest | None] = None
     spec: ClassVar[BindingSpec | None] = None
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        """Refuse, with a message a binding author understands, a class missing its primitive."""
+        missing = sorted(getattr(cls, "__abstractmethods__", ()))
+        if missing:
+            modality = getattr(cls, "modality", None)
+            kind = f"a {modality.value} binding" if isinstance(modality, Modality) else "this binding"
+            raise TypeError(
+                f"{cls.__name__} cannot be created: it does not implement {', '.join(m + '()' for m in missing)}, "
+                f"the primitive {kind} must define (see docs/writing-a-binding.md)"
+            )
+        return super().__new__(cls)
 
     def __init__(self, *, strict: bool = False, **config: Any) -> None:
         manifest = type(self)._resolve_manifest()
@@ -160,7 +176,7 @@ class LollmsBinding:
         extra.update({k: v for k, v in (known or {}).items() if v is not None})
 
         def call() -> T:
-            out = primitive(*args, extra)
+            out = self._guarded(primitive, *args, extra)
             if not isinstance(out, returns) or (returns is bytes and not out):
                 raise TypeError(
                     f"{type(self).__name__}.{primitive.__name__} returned {type(out).__name__}"
@@ -170,7 +186,23 @@ class LollmsBinding:
 
         return self._observed(method, call)
 
-    def close(self) -> None:
+    def _guarded(self, primitive: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Call ``primitive``; an exception that is not a lollms error leaves as an EngineError."""
+        try:
+            return primitive(*args, **kwargs)
+        except Exception as exc:
+            wrapped = self._engine_error(primitive.__name__, exc)
+            if wrapped is exc:
+                raise
+            raise wrapped from exc
+
+    def _engine_error(self, primitive: str, exc: BaseException) -> BaseException:
+        """``exc`` as callers should see it: lollms errors unchanged, anything else an EngineError."""
+        masked = self.config.masked()  # secrets are the values masking changed
+        secrets = [str(v) for k, v in self.config.items() if masked.get(k) != v]
+        return engine_error(self.binding_name, primitive, exc, secrets)
+
+    def close(self) -> None:  # noqa: B027 - optional hook: most bindings hold nothing to release
         """Release engine resources (models, connection pools). Safe to call twice."""
 
     def __enter__(self: T) -> T:

@@ -8,6 +8,7 @@ error rule the same way for every binding.
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
 from typing import Any, ClassVar, Union
 
@@ -46,13 +47,14 @@ class LollmsLLMBinding(Seed000Generate, LollmsBinding):
 
     # == the primitive a binding implements ===========================================
 
+    @abstractmethod
     def _stream(self, request: ChatRequest) -> Iterator[Chunk]:
         """Yield the answer as :class:`Chunk` objects.
 
         Clean up in ``finally``: the base calls ``close()`` on this generator to stop
-        early, and that must close the upstream.
+        early, and that must close the upstream. What it raises that is not a lollms error
+        reaches callers as an :class:`~lollms_core.errors.EngineError`.
         """
-        raise NotImplementedError(f"{type(self).__name__} must implement _stream()")
 
     async def _astream(self, request: ChatRequest) -> AsyncIterator[Chunk]:
         """Async form of :meth:`_stream`. The default runs ``_stream`` in a worker thread."""
@@ -149,9 +151,12 @@ class LollmsLLMBinding(Seed000Generate, LollmsBinding):
             stopped = True
             raise
         except BaseException as exc:
-            tally.failed(exc)
+            error = self._engine_error("_stream", exc)  # an engine's own exception becomes an EngineError
+            tally.failed(error)
             if emit:
-                emit("error", error=exc)
+                emit("error", error=error)
+            if error is not exc:
+                raise error from exc
             raise
         finally:
             gen.close()
@@ -253,9 +258,12 @@ class LollmsLLMBinding(Seed000Generate, LollmsBinding):
             stopped = True
             raise
         except BaseException as exc:
-            tally.failed(exc)
+            error = self._engine_error("_astream", exc)  # an engine's own exception becomes an EngineError
+            tally.failed(error)
             if emit:
-                emit("error", error=exc)
+                emit("error", error=error)
+            if error is not exc:
+                raise error from exc
             raise
         finally:
             aclose = getattr(gen, "aclose", None)
@@ -342,7 +350,7 @@ class LollmsLLMBinding(Seed000Generate, LollmsBinding):
             return []
         for index, item in enumerate(inputs):
             check_encodable(item, f"embed input {index}")
-        vectors = self._observed("embed", lambda: self._embed(inputs, **kwargs))
+        vectors = self._observed("embed", lambda: self._guarded(self._embed, inputs, **kwargs))
         if len(vectors) != len(inputs):
             raise ServerError(f"{self.binding_name} returned {len(vectors)} vectors for {len(inputs)} inputs")
         return vectors[0] if isinstance(text, str) else vectors

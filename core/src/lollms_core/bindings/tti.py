@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from typing import Any, ClassVar
 
 from ..errors import NotSupportedError
 from ..types import ImageInput, Modality
+from ._checks import text_input
 from .base import LollmsBinding
 
 __all__ = ["LollmsTTIBinding"]
@@ -16,9 +18,9 @@ class LollmsTTIBinding(LollmsBinding):
 
     modality: ClassVar[Modality] = Modality.TTI
 
+    @abstractmethod
     def _generate_image(self, prompt: str, params: dict[str, Any]) -> bytes:
         """Return one encoded image (PNG unless the manifest says otherwise)."""
-        raise NotImplementedError(f"{type(self).__name__} must implement _generate_image()")
 
     def _edit_image(self, images: list[ImageInput], prompt: str, params: dict[str, Any]) -> bytes:
         """Return the edited image; ``params["mask"]`` is set for inpainting."""
@@ -34,6 +36,7 @@ class LollmsTTIBinding(LollmsBinding):
     ) -> bytes:
         """Generate an image from ``prompt``; returns the image file's bytes."""
         known = {"negative_prompt": negative_prompt or None, "width": width, "height": height}
+        prompt = text_input("generate_image", "prompt", prompt)
         return self._invoke("generate_image", self._generate_image, prompt, params=params, known=known)
 
     def edit_image(
@@ -45,6 +48,7 @@ class LollmsTTIBinding(LollmsBinding):
     ) -> bytes:
         """Edit ``images`` following ``prompt``; with ``mask``, only its transparent area (inpainting)."""
         imgs = images if isinstance(images, list) else [images]
+        prompt = text_input("edit_image", "prompt", prompt)
         return self._invoke("edit_image", self._edit_image, imgs, prompt, params=params, known={"mask": mask})
 
     async def agenerate_image(self, prompt: str, **kwargs: Any) -> bytes:

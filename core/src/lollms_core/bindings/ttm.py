@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from typing import Any, ClassVar
 
 from ..types import Modality
+from ._checks import text_input
 from .base import LollmsBinding
 
 __all__ = ["LollmsTTMBinding"]
@@ -15,12 +17,13 @@ class LollmsTTMBinding(LollmsBinding):
 
     modality: ClassVar[Modality] = Modality.TTM
 
+    @abstractmethod
     def _generate_music(self, prompt: str, params: dict[str, Any]) -> bytes:
         """Return the encoded music file (WAV unless the manifest says otherwise)."""
-        raise NotImplementedError(f"{type(self).__name__} must implement _generate_music()")
 
     def generate_music(self, prompt: str, **params: Any) -> bytes:
         """Generate music from ``prompt``; returns the file's bytes."""
+        prompt = text_input("generate_music", "prompt", prompt)
         return self._invoke("generate_music", self._generate_music, prompt, params=params)
 
     async def agenerate_music(self, prompt: str, **params: Any) -> bytes:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from typing import Any, ClassVar
 
 from ..types import Modality
+from ._checks import text_input
 from .base import LollmsBinding
 
 __all__ = ["LollmsTTVBinding"]
@@ -15,12 +17,13 @@ class LollmsTTVBinding(LollmsBinding):
 
     modality: ClassVar[Modality] = Modality.TTV
 
+    @abstractmethod
     def _generate_video(self, prompt: str, params: dict[str, Any]) -> bytes:
         """Return the encoded video file (MP4 unless the manifest says otherwise)."""
-        raise NotImplementedError(f"{type(self).__name__} must implement _generate_video()")
 
     def generate_video(self, prompt: str, **params: Any) -> bytes:
         """Generate video from ``prompt``; returns the file's bytes."""
+        prompt = text_input("generate_video", "prompt", prompt)
         return self._invoke("generate_video", self._generate_video, prompt, params=params)
 
     async def agenerate_video(self, prompt: str, **params: Any) -> bytes:

@@ -1,7 +1,8 @@
-"""Test support: the echo bindings and the conformance kit.
+"""Test support: the conformance kit.
 
-This package is imported at discovery (for the built-in echo plugin), so it imports
-nothing heavy; the pytest suites load on first attribute access.
+The echo bindings live in :mod:`lollms_core.builtin`; :mod:`.echo` re-exports them.
+
+Importing this package is cheap; the pytest suites load on first attribute access.
 """
 
 from __future__ import annotations

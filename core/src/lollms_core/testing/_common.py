@@ -1,7 +1,8 @@
 """What every conformance suite shares: manifest, config, secret-masking and model-list checks.
 
 Also the small helpers the suites and plugin tests use: :func:`sniff_format` (file type from
-magic bytes) and :func:`loose_match` (transcripts that differ in case and punctuation).
+magic bytes; the core's one sniffer, :func:`lollms_core.media.sniff_format`) and
+:func:`loose_match` (transcripts that differ in case and punctuation).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any, ClassVar
 import pytest
 
 from ..errors import ConfigError
+from ..media import sniff_format
 from ..types import Modality
 
 __all__ = ["BindingTestsBase", "loose_match", "sniff_format"]
@@ -35,37 +37,6 @@ _WRONG_VALUE: dict[str, Any] = {
     "list": 12345,
     "dict": 12345,
 }
-
-
-def sniff_format(data: bytes) -> str | None:
-    """The file format of ``data`` from its magic bytes, or ``None`` when unknown.
-
-    Knows png, jpeg, gif, webp, bmp (images), wav, mp3, ogg, flac (audio), mp4, webm (video).
-    """
-    head = bytes(data[:16])
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "png"
-    if head.startswith(b"\xff\xd8\xff"):
-        return "jpeg"
-    if head.startswith(b"GIF8"):
-        return "gif"
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "webp"
-    if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
-        return "wav"
-    if head.startswith(b"BM"):
-        return "bmp"
-    if head.startswith(b"ID3") or (len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0):
-        return "mp3"
-    if head.startswith(b"OggS"):
-        return "ogg"
-    if head.startswith(b"fLaC"):
-        return "flac"
-    if head[4:8] == b"ftyp":
-        return "mp4"
-    if head.startswith(b"\x1a\x45\xdf\xa3"):
-        return "webm"
-    return None
 
 
 def _words(text: str) -> list[str]:
@@ -95,13 +66,24 @@ def _all_parameters(manifest: Any) -> Iterable[tuple[str, Any]]:
 class BindingTestsBase:
     """Tests every binding must pass, whatever its modality.
 
-    Subclass a modality suite (not this class) and provide a ``binding`` fixture. Optional
-    fixtures, overridden in the subclass:
+    Subclass a modality suite (not this class) and provide a ``binding`` fixture. No test
+    of the kit closes, reconfigures or breaks the ``binding`` it is given, so an expensive
+    engine can be loaded once per class::
+
+        @pytest.fixture(scope="class")
+        @classmethod
+        def binding(cls):
+            made = LollmsSTTBindingManager().create_binding("mybinding", model_name="tiny")
+            yield made
+            made.close()
+
+    Optional fixtures, overridden in the subclass:
 
     * ``config_for_validation`` — a config the binding accepts (default: the ``binding``'s
       own config); the config tests add one wrong value to it;
     * ``failing_binding`` — a binding whose backend fails (a closed port, a server answering
-      500); default ``None`` skips the error tests.
+      500; for a local engine, one whose engine raises at call time, which the base turns
+      into an :class:`~lollms_core.errors.EngineError`); default ``None`` skips the error tests.
     """
 
     #: The modality the suite checks (set by each modality suite).

@@ -86,6 +86,12 @@ class _MediaTests(BindingTestsBase):
         with pytest.raises(ConfigError, match="definitely_not_an_option"):
             self._call(binding, media_prompt, {"definitely_not_an_option": 1})
 
+    def test_empty_prompt_is_a_config_error(self, binding: Any) -> None:
+        """An empty or blank prompt is refused before the backend is called."""
+        for prompt in ("", "   "):
+            with pytest.raises(ConfigError, match=rf"{self.method}\(\): \w+ is empty"):
+                self._call(binding, prompt, {})
+
     def test_backend_failure_is_a_typed_error(self, failing_binding: Any, media_prompt: str) -> None:
         """A failing backend raises a BackendError subclass (media methods never return error dicts)."""
         if failing_binding is None:
@@ -220,6 +226,13 @@ class STTBindingTests(BindingTestsBase):
         """``atranscribe_audio`` gives the same text."""
         sample = self._sample(audio_sample)
         assert asyncio.run(binding.atranscribe_audio(sample)) == binding.transcribe_audio(sample)
+
+    def test_empty_or_wrong_audio_is_a_config_error(self, binding: Any) -> None:
+        """Empty bytes and what is neither bytes nor a path are refused before the backend is called."""
+        with pytest.raises(ConfigError, match="audio is empty"):
+            binding.transcribe_audio(b"")
+        with pytest.raises(ConfigError, match="audio must be a file path or bytes"):
+            binding.transcribe_audio(12345)
 
     def test_missing_file_is_a_config_error(self, binding: Any, tmp_path: Path) -> None:
         """A path that does not exist raises ConfigError naming it."""

@@ -2,7 +2,7 @@
 
 Importing this package is cheap: faster-whisper (CTranslate2, PyAV, onnxruntime) is
 imported only when a ``whisper`` binding is created. :mod:`lollms_whisper.transcript`
-(segments and the SRT/VTT formatters) is pure Python and importable on its own.
+re-exports the core's timed-transcript types and SRT/VTT writers.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from typing import Any
 from lollms_core import http
 from lollms_core.bindings import LollmsTTIBinding
 from lollms_core.errors import ConfigError, ServerError
-from lollms_core.media import read_bytes_source, sniff_image_mime
+from lollms_core.media import read_bytes_source, sniff_format, sniff_image_mime
 from lollms_core.types import ImageInput
 
 from .._connection import OpenAIConnection
@@ -70,7 +70,7 @@ class OpenAIImageBinding(LollmsTTIBinding):
         field = "image" if len(images) == 1 else "image[]"
         for i, image in enumerate(images):
             raw = read_bytes_source(image, "image")
-            files.append((field, (f"image{i}.png", raw, sniff_image_mime(raw))))
+            files.append((field, (f"image{i}.{sniff_format(raw) or 'png'}", raw, sniff_image_mime(raw))))
         if params.get("mask") is not None:
             mask = read_bytes_source(params["mask"], "mask")
             files.append(("mask", ("mask.png", mask, sniff_image_mime(mask))))
