@@ -17,11 +17,12 @@ from __future__ import annotations
 import re
 import sys
 import tarfile
-import tomllib
 import zipfile
 from configparser import ConfigParser
 from email.parser import HeaderParser
 from pathlib import Path
+
+import tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = [ROOT / "core", *sorted(p.parent for p in (ROOT / "plugins").glob("*/pyproject.toml"))]

@@ -77,10 +77,9 @@ def wait_http(url: str, proc: subprocess.Popen[bytes], what: str, timeout: float
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise CheckFailed(f"{what} exited with status {proc.returncode} before answering {url}")
-        with suppress(OSError):
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
+        with suppress(OSError), urllib.request.urlopen(url, timeout=2) as response:
+            if response.status == 200:
+                return
         time.sleep(0.2)
     raise CheckFailed(f"{what} did not answer {url} within {timeout:.0f} s")
 
@@ -111,7 +110,7 @@ def server(argv: list[str], url: str, what: str, log: Path) -> Iterator[None]:
 def run(argv: list[str], env: dict[str, str] | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
     """Run a command, echo it, and fail with its output when it fails."""
     print("$ " + " ".join(a if len(a) < 100 else a[:40].strip() + " ..." for a in argv), flush=True)
-    done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=900)
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=900, check=False)
     if check and done.returncode != 0:
         raise CheckFailed(f"exit {done.returncode}: {' '.join(argv)}\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
     return done
@@ -138,9 +137,7 @@ def expect_openai_rows(rows: list[dict[str, object]], version: str) -> None:
 
 def pip_install(python: Path, index: str, report: Path, *requirements: str) -> dict[str, str]:
     """``pip install`` with the local index as an extra one; ``{name: download url}`` from the report."""
-    run(
-        [str(python), "-m", "pip", "install", "-q", "--extra-index-url", index, "--report", str(report), *requirements]
-    )
+    run([str(python), "-m", "pip", "install", "-q", "--extra-index-url", index, "--report", str(report), *requirements])
     installed = json.loads(report.read_text())["install"]
     return {item["metadata"]["name"]: item["download_info"]["url"] for item in installed}
 
@@ -221,7 +218,8 @@ def scenario(dist_dir: Path, work: Path) -> None:
         expect_openai_rows(bindings(lollms, env), new_version)
 
         run([str(python), "-m", "pip", "uninstall", "-y", "-q", "lollms-openai"])
-        left = [r for r in bindings(lollms, env) if r.get("distribution") == "lollms-openai" or r.get("name") == "openai"]
+        rows = bindings(lollms, env)
+        left = [r for r in rows if r.get("distribution") == "lollms-openai" or r.get("name") == "openai"]
         if left:
             raise CheckFailed(f"after `pip uninstall lollms-openai`, lollms bindings still lists {left}")
         print("* after uninstall: no openai binding listed", flush=True)
