@@ -116,6 +116,9 @@ def build(session: nox.Session) -> None:
     """sdist + wheel of all five distributions into dist/, ``twine check --strict``, wheel contents checked."""
     shutil.rmtree(DIST, ignore_errors=True)
     build_into(session, DIST, list(PACKAGES.values()))
+    # The checker's own tests: it must name what a broken copy of these very artefacts lacks.
+    session.install("pytest>=8")
+    session.run("pytest", "tools/tests", "-q", "-p", "no:cacheprovider", env={"LOLLMS_DIST_DIR": str(DIST)})
 
 
 @nox.session
