@@ -63,6 +63,9 @@ def typecheck(session: nox.Session) -> None:
     session.run("mypy", "--strict", "core/src/lollms_core")
     for plugin in PLUGINS:
         session.run("mypy", "--strict", "--ignore-missing-imports", str(plugin / "src"))
+    # The release and docs tooling (scripts run as `python tools/NAME.py`, hence the explicit files).
+    tools = ["tools/check_dists.py", "tools/release_check.py", "tools/install_from_index.py", "tools/docs/gen_pages.py"]
+    session.run("mypy", "--strict", "--ignore-missing-imports", *tools, env={"MYPYPATH": "tools"})
 
 
 @nox.session

@@ -73,7 +73,7 @@ def check_wheel(path: Path, facts: dict[str, object]) -> list[str]:
             problems.append(f"{path.name}: METADATA Version {metadata['Version']} != __version__ {facts['version']}")
         if metadata["License-Expression"] != "Apache-2.0":
             problems.append(f"{path.name}: METADATA License-Expression is {metadata['License-Expression']!r}")
-        if metadata["Description-Content-Type"] != "text/markdown" or not metadata.get_payload().strip():
+        if metadata["Description-Content-Type"] != "text/markdown" or not str(metadata.get_payload()).strip():
             problems.append(f"{path.name}: no Markdown README as the long description")
         if not any(c == "Typing :: Typed" for c in metadata.get_all("Classifier") or []):
             problems.append(f"{path.name}: classifier 'Typing :: Typed' missing")
