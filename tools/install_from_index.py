@@ -256,6 +256,8 @@ def main(argv: list[str]) -> int:
     if len(argv) != 1:
         print(__doc__, file=sys.stderr)
         return 2
+    # A SIGTERM (CI timeout, nox interrupted) unwinds like Ctrl-C, so both servers are stopped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="lollms-index-") as tmp:
         try:
