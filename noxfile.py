@@ -64,7 +64,8 @@ def typecheck(session: nox.Session) -> None:
     for plugin in PLUGINS:
         session.run("mypy", "--strict", "--ignore-missing-imports", str(plugin / "src"))
     # The release and docs tooling (scripts run as `python tools/NAME.py`, hence the explicit files).
-    tools = ["tools/check_dists.py", "tools/release_check.py", "tools/install_from_index.py", "tools/docs/gen_pages.py"]
+    tools = ["check_dists.py", "release_check.py", "install_from_index.py", "docs/gen_pages.py", "docs/hooks.py"]
+    tools = [f"tools/{name}" for name in tools]
     session.run("mypy", "--strict", "--ignore-missing-imports", *tools, env={"MYPYPATH": "tools"})
 
 

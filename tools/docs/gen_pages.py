@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 REPO = "https://github.com/ParisNeo/lollms"  # placeholder, as in every pyproject's [project.urls]
 # Sections of description.yaml holding the binding's configuration (both schemas).
 CONFIG_SECTIONS = ("input_parameters", "global_input_parameters")
-COLUMNS = ("name", "type", "default", "description")
+LIST_ITEM = re.compile(r"^(?:[-*+]|\d+\.) ")
 
 
 def cell(value: Any) -> str:
@@ -69,14 +69,28 @@ def binding_section(path: Path) -> list[str]:
     return lines
 
 
-def demote_headings(markdown: str) -> str:
-    """README headings one level down (the page's own title stays the only H1), links kept."""
+def starts_a_list_after(previous: str) -> bool:
+    """A list item after this line needs a blank line: a paragraph line, not an item or its continuation."""
+    return bool(previous.strip()) and not LIST_ITEM.match(previous) and not previous.startswith(" ")
+
+
+def readme_for_the_site(markdown: str) -> str:
+    """A README as part of a page: title dropped, headings one level down, lists made lists.
+
+    GitHub starts a list right after a paragraph line; Python-Markdown needs a blank line
+    first, or the items run into the paragraph.
+    """
     body = re.sub(r"\A# [^\n]*\n", "", markdown)
-    out, fenced = [], False
+    out: list[str] = []
+    fenced = False
     for line in body.splitlines():
         if line.startswith("```"):
             fenced = not fenced
-        out.append("#" + line if not fenced and line.startswith("#") else line)
+        elif not fenced and line.startswith("#"):
+            line = "#" + line
+        elif not fenced and LIST_ITEM.match(line) and out and starts_a_list_after(out[-1]):
+            out.append("")
+        out.append(line)
     return "\n".join(out)
 
 
@@ -88,7 +102,7 @@ def plugin_pages() -> None:
         manifests = sorted(folder.glob("src/*/**/description.yaml"))
         changelog = f"{REPO}/blob/main/plugins/{dist}/CHANGELOG.md"
         lines = [f"# {dist}", "", f"`pip install {dist}` · [changelog]({changelog})", ""]
-        lines += [demote_headings((folder / "README.md").read_text(encoding="utf-8")), ""]
+        lines += [readme_for_the_site((folder / "README.md").read_text(encoding="utf-8")), ""]
         lines += ["## Configuration keys", "", "Generated from the bindings' `description.yaml`.", ""]
         for manifest in manifests:
             lines += binding_section(manifest)
