@@ -25,6 +25,7 @@ from .bindings import (
     LollmsTTVBindingManager,
 )
 from .errors import (
+    AmbiguousBindingError,
     AuthenticationError,
     BackendConnectionError,
     BackendError,
@@ -71,6 +72,7 @@ __all__ = [
     "ELF_GENERATION_FORMAT",
     "MSG_OPERATION_TYPE",
     "MSG_TYPE",
+    "AmbiguousBindingError",
     "AuthenticationError",
     "BackendConnectionError",
     "BackendError",

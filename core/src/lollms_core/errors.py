@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = [
+    "AmbiguousBindingError",
     "AuthenticationError",
     "BackendConnectionError",
     "BackendError",
@@ -111,6 +112,10 @@ class BackendConnectionError(BackendError):
 
 class BackendTimeoutError(BackendError):
     """The server did not answer within the configured timeout."""
+
+
+class AmbiguousBindingError(BindingNotFoundError):
+    """Several distributions provide that bare binding name; the message lists the ``DIST:NAME`` choices."""
 
 
 def error_dict(exc: BaseException) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from typing import Any
 
 from ..hookspecs import hookimpl
 
-_COMMON = {"author": "lollms", "version": "1.0", "core_api": 1}
+_COMMON = {"author": "lollms", "core_api": 1}
 _DELAY = {
     "name": "delay",
     "type": "float",
