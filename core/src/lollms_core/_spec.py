@@ -8,6 +8,7 @@ answers with each one's own name and manifest.
 from __future__ import annotations
 
 import importlib
+import sys
 from typing import TYPE_CHECKING, Any, Literal, Optional
 
 from .errors import BindingLoadError
@@ -19,6 +20,16 @@ if TYPE_CHECKING:
     from .registry import Registry
 
 __all__ = ["BindingSpec", "Status"]
+
+#: Where each modality's base class lives (see :meth:`BindingSpec.load_class`).
+_BASES = {
+    Modality.LLM: ("lollms_core.bindings.llm", "LollmsLLMBinding"),
+    Modality.TTI: ("lollms_core.bindings.tti", "LollmsTTIBinding"),
+    Modality.STT: ("lollms_core.bindings.stt", "LollmsSTTBinding"),
+    Modality.TTS: ("lollms_core.bindings.tts", "LollmsTTSBinding"),
+    Modality.TTV: ("lollms_core.bindings.ttv", "LollmsTTVBinding"),
+    Modality.TTM: ("lollms_core.bindings.ttm", "LollmsTTMBinding"),
+}
 
 #: The three documented statuses (``lollms bindings``): ``unverified`` works but declares no ``core_api``.
 Status = Literal["ok", "error", "unverified"]
@@ -132,8 +143,6 @@ class BindingSpec:
             return self._cls
         if not self.usable or self.manifest is None:
             raise BindingLoadError(f"binding '{self.name}' from {self.distribution} is broken: {self.error}")
-        from .bindings import BASES
-
         path = self.manifest.class_path or f"{self.package}:"
         module_name, _, attr = path.partition(":")
         try:
@@ -145,9 +154,12 @@ class BindingSpec:
                 f"cannot import {self.modality.value if self.modality else ''} binding '{self.name}' "
                 f"({module_name}:{attr or 'BindingName'}) from {self.distribution}: {type(exc).__name__}: {exc}"
             ) from exc
-        base = BASES[self.manifest.modality]
-        if not (isinstance(cls, type) and issubclass(cls, base)):
-            raise BindingLoadError(f"{module_name}:{attr} is not a subclass of {base.__name__}")
+        base_module, base_name = _BASES[self.manifest.modality]
+        # Read from sys.modules, not imported: a class that subclasses the base has imported it
+        # already, and the registry layer keeps no import edge towards the bindings.
+        base = getattr(sys.modules.get(base_module), base_name, None)
+        if not (isinstance(cls, type) and isinstance(base, type) and issubclass(cls, base)):
+            raise BindingLoadError(f"{module_name}:{attr} is not a subclass of {base_name}")
         self._cls = cls
         return cls
 
