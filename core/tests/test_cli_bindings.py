@@ -30,7 +30,9 @@ class Parrot(LollmsLLMBinding):
 
 def add(site: PluginSite, kind: str, name: str, extra: str = "", core_api: str = "core_api: 1") -> str:
     manifest = f"name: {name}\nmodality: llm\nclass: {{pkg}}.llm:Parrot\n{core_api}\ndescription: parrot\n{extra}"
-    dist, _ = site.add(kind, {"__init__.py": INIT, "llm/__init__.py": BINDING.replace("{tag}", kind), "llm/description.yaml": manifest})
+    dist, _ = site.add(
+        kind, {"__init__.py": INIT, "llm/__init__.py": BINDING.replace("{tag}", kind), "llm/description.yaml": manifest}
+    )
     return dist
 
 
@@ -47,7 +49,9 @@ def use(env: dict[str, str], site: PluginSite) -> dict[str, str]:
 
 
 def test_check_names_a_missing_engine_module_with_its_pip_line(env: dict[str, str], plugin_site: PluginSite) -> None:
-    dist = add(plugin_site, "noengine", "noengine", extra="engine_modules:\n  no_such_engine_xyz: 'no-such-engine>=1.2'\n")
+    dist = add(
+        plugin_site, "noengine", "noengine", extra="engine_modules:\n  no_such_engine_xyz: 'no-such-engine>=1.2'\n"
+    )
     use(env, plugin_site)
     listed = lollms(env, "bindings", "--json")
     assert listed.returncode == 0, "without --check the row looks fine: nothing was imported"
@@ -68,7 +72,9 @@ def test_check_imports_the_binding_class(env: dict[str, str], plugin_site: Plugi
         {
             "__init__.py": INIT,
             "llm/__init__.py": "import this_engine_is_not_installed_abc\n",
-            "llm/description.yaml": "name: noclass\nmodality: llm\nclass: {pkg}.llm:Parrot\ncore_api: 1\ndescription: d\n",
+            "llm/description.yaml": (
+                "name: noclass\nmodality: llm\nclass: {pkg}.llm:Parrot\ncore_api: 1\ndescription: d\n"
+            ),
         },
     )
     proc = lollms(use(env, plugin_site), "bindings", "--check", f"{dist}:noclass", "--json")
@@ -83,7 +89,9 @@ def test_check_of_an_unknown_name_is_one_error_line(env: dict[str, str]) -> None
     assert "nothing_like_this" in one_error_line(proc)
 
 
-def test_a_binding_without_core_api_is_listed_unverified_and_works(env: dict[str, str], plugin_site: PluginSite) -> None:
+def test_a_binding_without_core_api_is_listed_unverified_and_works(
+    env: dict[str, str], plugin_site: PluginSite
+) -> None:
     dist = add(plugin_site, "loose", "loose", core_api="")
     use(env, plugin_site)
     proc = lollms(env, "bindings")
@@ -94,7 +102,9 @@ def test_a_binding_without_core_api_is_listed_unverified_and_works(env: dict[str
     assert generated.returncode == 0, generated.stderr
 
 
-def test_a_core_api_range_excluding_this_core_exits_1_with_both_versions(env: dict[str, str], plugin_site: PluginSite) -> None:
+def test_a_core_api_range_excluding_this_core_exits_1_with_both_versions(
+    env: dict[str, str], plugin_site: PluginSite
+) -> None:
     dist = add(plugin_site, "future", "future", core_api="core_api: '>=2,<3'")
     proc = lollms(use(env, plugin_site), "bindings", "--json")
     assert proc.returncode == 1
@@ -102,7 +112,9 @@ def test_a_core_api_range_excluding_this_core_exits_1_with_both_versions(env: di
     assert "built for lollms core API >=2,<3; this lollms-core implements core API 1" in row["error"]
 
 
-def test_dist_name_selects_each_of_two_providers_on_the_command_line(env: dict[str, str], plugin_site: PluginSite) -> None:
+def test_dist_name_selects_each_of_two_providers_on_the_command_line(
+    env: dict[str, str], plugin_site: PluginSite
+) -> None:
     first = add(plugin_site, "alpha", "twin")
     second = add(plugin_site, "beta", "twin")
     use(env, plugin_site)

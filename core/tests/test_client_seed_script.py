@@ -35,7 +35,10 @@ def _engines() -> list[Any]:
         reason = f"LOLLMS_TEST_LLAMACPP_MODEL={model} is not a file"
     elif "llamacpp" not in registry_of("lollms-llamacpp").available("llm"):
         reason = "the llamacpp binding is not installed (pip install lollms-llamacpp)"
-    config: dict[str, Any] = {"llm_binding_name": "llamacpp", "llm_binding_config": {"model_path": model, "ctx_size": 2048}}
+    config: dict[str, Any] = {
+        "llm_binding_name": "llamacpp",
+        "llm_binding_config": {"model_path": model, "ctx_size": 2048},
+    }
     if not reason:
         config["registry"] = registry_of("lollms-llamacpp")
     engines.append(

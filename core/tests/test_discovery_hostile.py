@@ -45,12 +45,18 @@ description: repeats
 
 def plugin(site: PluginSite, kind: str, init: str = GUIDE_INIT, manifest: str | None = None) -> tuple[str, str]:
     name = f"{kind}{site.tag}"
-    files = {"__init__.py": init, "llm/__init__.py": BINDING, "llm/description.yaml": manifest or MANIFEST.format(name=name)}
+    files = {
+        "__init__.py": init,
+        "llm/__init__.py": BINDING,
+        "llm/description.yaml": manifest or MANIFEST.format(name=name),
+    }
     dist, package = site.add(kind, files)
     return dist, package
 
 
-def run(site: PluginSite, code: str, tmp_path: Path, *extra_env: tuple[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def run(
+    site: PluginSite, code: str, tmp_path: Path, *extra_env: tuple[str, str], timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(site.root), *sys.path]),
@@ -58,10 +64,15 @@ def run(site: PluginSite, code: str, tmp_path: Path, *extra_env: tuple[str, str]
         "LOLLMS_CACHE_DIR": str(tmp_path / "cache"),
         **dict(extra_env),
     }
-    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=timeout, check=False)
+    return subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
 
 
-ROWS = "import json, lollms_core; print(json.dumps(sorted((e.distribution, e.name, e.status) for e in lollms_core.get_registry().entries)))"
+ROWS = (
+    "import json, lollms_core; "
+    "print(json.dumps(sorted((e.distribution, e.name, e.status) for e in lollms_core.get_registry().entries)))"
+)
 
 
 # -- 10.1: any import order gives the same registry ------------------------------------------------
@@ -70,10 +81,14 @@ ROWS = "import json, lollms_core; print(json.dumps(sorted((e.distribution, e.nam
 @pytest.mark.parametrize("first", ["lollms_core", "{pkg}", "{pkg}.llm", "lollms_core.bindings"])
 def test_every_import_order_gives_the_same_registry(plugin_site: PluginSite, tmp_path: Path, first: str) -> None:
     dist, package = plugin(plugin_site, "order")
-    code = f"import {first.format(pkg=package)}\n" + ROWS + f"""
+    code = (
+        f"import {first.format(pkg=package)}\n"
+        + ROWS
+        + f"""
 from lollms_core import LollmsLLMBindingManager
 print(LollmsLLMBindingManager().create_binding("order{plugin_site.tag}").generate_text("hi"))
 """
+    )
     proc = run(plugin_site, code, tmp_path)
     assert proc.returncode == 0, proc.stderr
     rows, answer = proc.stdout.strip().splitlines()
@@ -101,7 +116,9 @@ def test_sys_exit_at_import_or_in_the_hook_is_an_error_row(plugin_site: PluginSi
     in_hook, _ = plugin(
         plugin_site,
         "exithook",
-        init="from lollms_core import hookimpl\n\n@hookimpl\ndef lollms_register_bindings():\n    raise SystemExit(4)\n",
+        init=(
+            "from lollms_core import hookimpl\n\n@hookimpl\ndef lollms_register_bindings():\n    raise SystemExit(4)\n"
+        ),
     )
     good, _ = plugin(plugin_site, "survivor")
     proc = run(plugin_site, ROWS, tmp_path)
@@ -161,7 +178,9 @@ def test_a_yaml_bomb_is_an_error_row_at_once(plugin_site: PluginSite) -> None:
 
 def test_a_broken_manifest_is_listed_under_its_distribution_and_name_with_the_file(plugin_site: PluginSite) -> None:
     bad_yaml, package = plugin(plugin_site, "badyaml", manifest="name: [unclosed\nmodality: llm\n")
-    bad_field, _ = plugin(plugin_site, "badfield", manifest=MANIFEST.format(name="fieldy").replace("core_api: 1", "core_api: banana"))
+    bad_field, _ = plugin(
+        plugin_site, "badfield", manifest=MANIFEST.format(name="fieldy").replace("core_api: 1", "core_api: banana")
+    )
     registry = build_registry()
     rows = {e.distribution: e for e in registry.entries}
     assert rows[bad_yaml].status == "error"
@@ -181,11 +200,13 @@ def test_a_broken_manifest_is_listed_under_its_distribution_and_name_with_the_fi
         '{"format": FMT, "core_api": 1, "entries": null}',
         '{"format": FMT, "core_api": 1, "entries": {"entry-points|lollms.bindings": "a string"}}',
         '{"format": FMT, "core_api": 1, "entries": {"entry-points|lollms.bindings": {"stamp": 1, "items": "x"}}}',
-        '[1, 2]',
+        "[1, 2]",
         "not json",
     ],
 )
-def test_a_cache_of_the_wrong_shape_is_discarded_and_rebuilt(plugin_site: PluginSite, tmp_path: Path, content: str) -> None:
+def test_a_cache_of_the_wrong_shape_is_discarded_and_rebuilt(
+    plugin_site: PluginSite, tmp_path: Path, content: str
+) -> None:
     dist, _ = plugin(plugin_site, "cached")
     cache_dir = tmp_path / "cache"
     cache_dir.mkdir()
@@ -212,7 +233,9 @@ def test_cache_sees_a_manifest_rewritten_with_the_same_size_and_mtime(plugin_sit
     assert names == ["bbbb"]
 
 
-def test_cache_sees_entry_points_rewritten_with_the_same_size_and_mtime(plugin_site: PluginSite, tmp_path: Path) -> None:
+def test_cache_sees_entry_points_rewritten_with_the_same_size_and_mtime(
+    plugin_site: PluginSite, tmp_path: Path
+) -> None:
     dist, package = plugin(plugin_site, "epstale")
     cache = tmp_path / "c.json"
     first = build_registry(cache=ManifestCache(cache))

@@ -22,7 +22,7 @@ from lollms_core import (
 )
 from lollms_core._core_api import core_api_mismatch, normalise_core_api
 from lollms_core.errors import ManifestError
-from lollms_core.types import Chunk, Modality
+from lollms_core.types import Chunk
 
 
 class Echoish(LollmsLLMBinding):
@@ -279,14 +279,20 @@ def test_core_api_rows_ok_unverified_and_error_with_both_versions() -> None:
     assert rows["nodecl"].status == "unverified"
     assert "nodecl" in reg.available("llm"), "unverified bindings work"
     assert rows["outofrange"].status == "error"
-    assert "built for lollms core API >=2,<3; this lollms-core implements core API 1" in (rows["outofrange"].error or "")
+    assert "built for lollms core API >=2,<3; this lollms-core implements core API 1" in (
+        rows["outofrange"].error or ""
+    )
     row = reg.register_plugin(Plugin(manifest("bad_api", core_api="banana")), "api-dist-2", "1.0")[0]
     assert row.status == "error" and "core_api" in (row.error or "") and row.name == "bad_api"
 
 
 def test_manifest_version_disagreeing_with_the_distribution_is_a_warning() -> None:
     reg = Registry()
-    reg.register_plugin(Plugin(manifest("v_same", version="1.0"), manifest("v_other", version="0.9"), manifest("v_none")), "v-dist", "1.0")
+    reg.register_plugin(
+        Plugin(manifest("v_same", version="1.0"), manifest("v_other", version="0.9"), manifest("v_none")),
+        "v-dist",
+        "1.0",
+    )
     rows = {e.name: e for e in reg.entries}
     assert rows["v_other"].version == "1.0", "the distribution's version is the truth"
     assert "description.yaml says version 0.9; v-dist is 1.0" in (rows["v_other"].warning or "")

@@ -137,9 +137,17 @@ def test_wheel_plugins_are_found_in_every_import_order(venv: Path, tmp_path: Pat
 
 def test_wheel_plugins_on_the_command_line(venv: Path, tmp_path: Path) -> None:
     code = "import sys; from lollms_core.cli import main; sys.exit(main(sys.argv[1:]))"
-    env_code = f"import subprocess, sys; sys.exit(subprocess.call([sys.executable, '-c', {code!r}, 'bindings', '--json']))"
-    env = {"LOLLMS_LOAD_PLUGINS": "lt-bird-a,lt-bird-b,lt-bird-future", "LOLLMS_CACHE_DIR": str(tmp_path / "c"), "PATH": "/usr/bin:/bin"}
-    proc = subprocess.run([str(venv), "-c", env_code], env=env, capture_output=True, text=True, timeout=120, check=False)
+    env_code = (
+        f"import subprocess, sys; sys.exit(subprocess.call([sys.executable, '-c', {code!r}, 'bindings', '--json']))"
+    )
+    env = {
+        "LOLLMS_LOAD_PLUGINS": "lt-bird-a,lt-bird-b,lt-bird-future",
+        "LOLLMS_CACHE_DIR": str(tmp_path / "c"),
+        "PATH": "/usr/bin:/bin",
+    }
+    proc = subprocess.run(
+        [str(venv), "-c", env_code], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
     assert proc.returncode == 1, "the core_api row is an error: lollms bindings exits 1"
     rows = json.loads(proc.stdout)
     birds = sorted((r["distribution"], r["status"]) for r in rows if r["name"] == "bird")

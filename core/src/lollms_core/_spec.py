@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 import sys
-from typing import TYPE_CHECKING, Any, Literal, Optional
+from typing import TYPE_CHECKING, Any, Literal, Optional, cast
 
 from .errors import BindingLoadError
 from .types import Modality
@@ -160,8 +160,8 @@ class BindingSpec:
         base = getattr(sys.modules.get(base_module), base_name, None)
         if not (isinstance(cls, type) and isinstance(base, type) and issubclass(cls, base)):
             raise BindingLoadError(f"{module_name}:{attr} is not a subclass of {base_name}")
-        self._cls = cls
-        return cls
+        self._cls = cast("type[LollmsBinding]", cls)
+        return self._cls
 
     def create(self, **config: Any) -> LollmsBinding:
         """A new binding instance that knows this spec (its name, manifest and registry) from birth.

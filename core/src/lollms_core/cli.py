@@ -19,7 +19,10 @@ EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
 
 def _binding_args(parser: argparse.ArgumentParser, *, required: bool = True, model: bool = True) -> None:
     parser.add_argument(
-        "-b", "--binding", required=required, metavar="NAME",
+        "-b",
+        "--binding",
+        required=required,
+        metavar="NAME",
         help="binding name, or DIST:NAME when two distributions provide it (see `lollms bindings`)",
     )
     if model:
@@ -50,7 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_listing_commands(sub: Any, cmd: Any) -> None:
     from . import cli_bindings
 
-    p = sub.add_parser("bindings", help="list installed bindings (and broken plugins, with why); exit 1 if any is broken")
+    p = sub.add_parser(
+        "bindings", help="list installed bindings (and broken plugins, with why); exit 1 if any is broken"
+    )
     p.add_argument("--json", action="store_true", help="print a JSON list")
     p.add_argument(
         "--check", nargs="?", const="", metavar="NAME",
@@ -125,7 +130,7 @@ def _add_media_commands(sub: Any, cmd: Any) -> None:
 
 
 def _plugin_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    """Let each plugin add commands (through pluggy, one plugin at a time); one that raises is skipped with a warning."""
+    """Let each plugin add commands; one that raises is skipped, with a warning."""
     from ._state import default_registry
 
     for plugin_name, caller in default_registry().per_plugin("lollms_register_commands"):

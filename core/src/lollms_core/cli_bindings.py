@@ -26,8 +26,11 @@ EXIT_OK, EXIT_BROKEN = 0, 1
 def matches(spec: BindingSpec, name: str) -> bool:
     """Whether ``name`` (bare or ``DIST:NAME``) designates this row."""
     dist, _, bare = name.rpartition(":")
-    norm = lambda s: s.strip().lower().replace("_", "-").replace(".", "-")  # noqa: E731
-    return spec.name == bare and (not dist or norm(spec.distribution) == norm(dist))
+    return spec.name == bare and (not dist or _norm(spec.distribution) == _norm(dist))
+
+
+def _norm(distribution: str) -> str:
+    return distribution.strip().lower().replace("_", "-").replace(".", "-")
 
 
 def check_binding(spec: BindingSpec) -> list[str]:

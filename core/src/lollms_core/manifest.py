@@ -158,7 +158,7 @@ class Manifest(BaseModel):
     class_path: str | None = Field(default=None, alias="class")
     #: Core API versions this binding was built for: an integer (``==``) or a PEP 440 specifier; ``None`` = unverified.
     core_api: int | str | None = None
-    #: Modules the binding's engine needs, mapped to the pip requirement that provides them (``lollms bindings --check``).
+    #: Modules the engine needs, mapped to the pip requirement providing them (``lollms bindings --check``).
     engine_modules: dict[str, str] = Field(default_factory=dict)
     parameters: list[Parameter] = Field(default_factory=list)
     method_parameters: dict[str, list[Parameter]] = Field(default_factory=dict)

@@ -115,7 +115,10 @@ class Registry:
             (
                 e
                 for e in self.entries
-                if e.modality == modality and e.name == bare and e.usable and (not dist or _norm(e.distribution) == _norm(dist))
+                if e.modality == modality
+                and e.name == bare
+                and e.usable
+                and (not dist or _norm(e.distribution) == _norm(dist))
             ),
             key=lambda e: _norm(e.distribution),
         )
@@ -175,7 +178,8 @@ class Registry:
 
         dist, _, bare = name.rpartition(":")
         have = self.available(modality)
-        msg = f"no {modality.value} binding named '{name}'; installed {modality.value} bindings: {', '.join(have) or 'none'}."
+        kind = modality.value
+        msg = f"no {kind} binding named '{name}'; installed {kind} bindings: {', '.join(have) or 'none'}."
         elsewhere = sorted({e.modality.value for e in self.entries if e.name == bare and e.modality and e.usable})
         if dist and any(e.name == bare for e in self.entries if e.modality == modality and e.usable):
             providers = ", ".join(e.qualified_name for e in self.candidates(modality, bare))
@@ -193,8 +197,11 @@ class Registry:
     # -- building -----------------------------------------------------------------------
 
     def add(self, spec: BindingSpec) -> BindingSpec:
-        """Add a row. The same ``(modality, name)`` twice from ONE distribution is an error row;
-        from two distributions both stay usable and are marked ambiguous."""
+        """Add a row; a name offered twice is an error row or an ambiguity.
+
+        The same ``(modality, name)`` twice from ONE distribution is an error row; from two
+        distributions both stay usable and are marked ambiguous.
+        """
         spec.registry = self
         if spec.usable and spec.modality is not None:
             same = [e for e in self._entries if e.usable and e.modality == spec.modality and e.name == spec.name]
@@ -275,7 +282,7 @@ class Registry:
         for impl in reversed(getattr(pm.hook, hook).get_hookimpls()):  # pluggy calls the list backwards
             if impl.plugin not in order:
                 order.append(impl.plugin)
-        callers = []
+        callers: list[tuple[str, Callable[..., Any]]] = []
         for plugin in order:
             others = [p for p in pm.get_plugins() if p is not plugin]
             callers.append((pm.get_name(plugin) or repr(plugin), pm.subset_hook_caller(hook, remove_plugins=others)))
