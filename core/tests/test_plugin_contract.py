@@ -329,3 +329,39 @@ def test_a_broken_row_explains_itself_under_its_qualified_name() -> None:
     reg.register_plugin(Plugin(manifest("future", core_api=9)), "future-dist", "1")
     with pytest.raises(BindingLoadError, match="core API 9"):
         reg.get("llm", "future-dist:future")
+
+
+def test_command_hooks_run_through_pluggy_one_plugin_at_a_time() -> None:
+    import argparse
+
+    seen: list[str] = []
+
+    class NoArgs:
+        @hookimpl
+        def lollms_register_commands(self) -> None:  # declares none of the spec's arguments
+            seen.append("no-args")
+
+    class Adds:
+        @hookimpl(tryfirst=True)
+        def lollms_register_commands(self, subparsers: Any) -> None:
+            subparsers.add_parser("added-by-plugin")
+            seen.append("adds")
+
+    class Raises:
+        @hookimpl
+        def lollms_register_commands(self, subparsers: Any) -> None:
+            raise RuntimeError("no commands today")
+
+    reg = Registry()
+    for plugin, name in ((NoArgs(), "no-args"), (Raises(), "raises"), (Adds(), "adds")):
+        reg.register_observer(plugin, name=name)
+    sub = argparse.ArgumentParser(prog="x").add_subparsers()
+    failures = []
+    for plugin_name, caller in reg.per_plugin("lollms_register_commands"):
+        try:
+            caller(subparsers=sub)
+        except RuntimeError:
+            failures.append(plugin_name)
+    assert seen == ["adds", "no-args"], "tryfirst first; an implementation without arguments is called"
+    assert failures == ["raises"], "one raising plugin does not stop the others"
+    assert "added-by-plugin" in sub.choices

@@ -16,6 +16,7 @@ an :class:`~lollms_core.errors.AmbiguousBindingError` listing the ``DIST:NAME`` 
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -72,6 +73,7 @@ class Registry:
         self.plugin_manager.add_hookspecs(hookspecs)
         self._observers: list[tuple[str, Any]] | None = None
         self._pending: list[Callable[[], bool]] = []
+        self._settling = threading.RLock()
         self.prefer = prefer
         #: Set by whoever fills the registry (discovery); ``None`` means no manifest caching.
         self.manifest_cache: Any = None
@@ -94,11 +96,12 @@ class Registry:
         self._pending.append(retry)
 
     def settle(self) -> None:
-        """Run the deferred work that can run now."""
-        pending, self._pending = self._pending, []
-        for retry in pending:
-            if not retry():
-                self._pending.append(retry)
+        """Run the deferred work that can run now (once, even when several threads look at once)."""
+        with self._settling:
+            pending, self._pending = self._pending, []
+            for retry in pending:
+                if not retry():
+                    self._pending.append(retry)
 
     # -- lookup -------------------------------------------------------------------------
 
@@ -277,6 +280,8 @@ class Registry:
         Each caller runs one plugin's implementations through pluggy; calling them one by
         one keeps a failing plugin from hiding the others.
         """
+        if self._pending:
+            self.settle()
         pm = self.plugin_manager
         order: list[object] = []
         for impl in reversed(getattr(pm.hook, hook).get_hookimpls()):  # pluggy calls the list backwards
