@@ -59,8 +59,9 @@ def build_registry(
     cache = cache if cache is not None else ManifestCache()
     registry = registry if registry is not None else Registry()
     registry.manifest_cache = cache
+    items = cache.entry_points(group)  # first: it also learns lollms-core's version (no importlib.metadata when warm)
     registry.register_plugin(echo_plugin, "lollms-core", cache.core_version(), name="lollms-core:echo", row_name="echo")
-    for name, value, dist, version in cache.entry_points(group):
+    for name, value, dist, version in items:
         if not _allowed(dist):
             continue
         if _still_importing(value):

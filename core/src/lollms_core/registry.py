@@ -267,7 +267,7 @@ class Registry:
     # -- calling hooks, one plugin at a time ----------------------------------------------
 
     def _implements(self, plugin: object, hook: str) -> bool:
-        return any(i.plugin is plugin for i in getattr(self.plugin_manager.hook, hook).get_hookimpls())
+        return any(caller.name == hook for caller in self.plugin_manager.get_hookcallers(plugin) or ())
 
     def call_one(self, plugin: object, hook: str, **kwargs: Any) -> Any:
         """Call ``hook`` through pluggy with only ``plugin``'s implementations (what pluggy returns)."""
