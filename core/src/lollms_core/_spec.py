@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from .manifest import Manifest
     from .registry import Registry
 
-__all__ = ["BindingSpec", "Status"]
+__all__ = ["BindingSpec", "Status", "normalise_distribution"]
 
 #: Where each modality's base class lives (see :meth:`BindingSpec.load_class`).
 _BASES = {
@@ -33,6 +33,11 @@ _BASES = {
 
 #: The three documented statuses (``lollms bindings``): ``unverified`` works but declares no ``core_api``.
 Status = Literal["ok", "error", "unverified"]
+
+
+def normalise_distribution(name: str) -> str:
+    """A distribution name as pip compares them: ``Lollms_Piper`` and ``lollms-piper`` are one."""
+    return name.strip().lower().replace("_", "-").replace(".", "-")
 
 
 class BindingSpec:
@@ -107,6 +112,13 @@ class BindingSpec:
     def qualified_name(self) -> str:
         """``DIST:NAME``, the unambiguous way to name this binding."""
         return f"{self.distribution}:{self.name}"
+
+    def answers_to(self, name: str) -> bool:
+        """Whether ``name`` (bare ``NAME`` or qualified ``DIST:NAME``) designates this row."""
+        dist, _, bare = name.rpartition(":")
+        return self.name == bare and (
+            not dist or normalise_distribution(self.distribution) == normalise_distribution(dist)
+        )
 
     @property
     def manifest(self) -> Optional[Manifest]:

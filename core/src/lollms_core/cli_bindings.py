@@ -25,12 +25,7 @@ EXIT_OK, EXIT_BROKEN = 0, 1
 
 def matches(spec: BindingSpec, name: str) -> bool:
     """Whether ``name`` (bare or ``DIST:NAME``) designates this row."""
-    dist, _, bare = name.rpartition(":")
-    return spec.name == bare and (not dist or _norm(spec.distribution) == _norm(dist))
-
-
-def _norm(distribution: str) -> str:
-    return distribution.strip().lower().replace("_", "-").replace(".", "-")
+    return spec.answers_to(name)
 
 
 def check_binding(spec: BindingSpec) -> list[str]:

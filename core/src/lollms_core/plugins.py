@@ -23,6 +23,7 @@ from typing import Any, Optional, TypeVar
 
 from ._manifest_cache import ManifestCache
 from ._sources import specs_from_sources
+from ._spec import normalise_distribution
 from .registry import Registry
 
 __all__ = ["ENTRY_POINT_GROUP", "ManifestCache", "build_registry", "specs_from_sources"]
@@ -38,12 +39,8 @@ def _allowed(distribution: str) -> bool:
     raw = os.environ.get("LOLLMS_LOAD_PLUGINS")
     if raw is None:
         return True
-    wanted = {_norm(x) for x in raw.split(",") if x.strip()}
-    return _norm(distribution) in wanted
-
-
-def _norm(name: str) -> str:
-    return name.strip().lower().replace("_", "-").replace(".", "-")
+    wanted = {normalise_distribution(x) for x in raw.split(",") if x.strip()}
+    return normalise_distribution(distribution) in wanted
 
 
 def build_registry(

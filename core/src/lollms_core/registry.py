@@ -24,7 +24,7 @@ import pluggy
 
 from . import hookspecs
 from ._sources import specs_from_sources
-from ._spec import BindingSpec
+from ._spec import BindingSpec, normalise_distribution
 from .errors import AmbiguousBindingError, BindingLoadError, BindingNotFoundError
 from .types import GenerationEvent, Modality
 
@@ -41,10 +41,6 @@ KNOWN_BINDINGS: Mapping[str, tuple[str, frozenset[Modality]]] = {
 }
 
 
-def _norm(distribution: str) -> str:
-    return distribution.strip().lower().replace("_", "-").replace(".", "-")
-
-
 def parse_preferences(text: str) -> dict[tuple[str | None, str], str]:
     """``LOLLMS_PREFER``: ``"piper=lollms-piper, tts:openai=my-openai"`` → ``{(modality|None, name): dist}``.
 
@@ -56,7 +52,7 @@ def parse_preferences(text: str) -> dict[tuple[str | None, str], str]:
         if not sep or not target.strip() or not dist.strip():
             continue
         modality, _, name = target.strip().rpartition(":")
-        out[(modality.strip().lower() or None, name.strip())] = _norm(dist)
+        out[(modality.strip().lower() or None, name.strip())] = normalise_distribution(dist)
     return out
 
 
@@ -121,9 +117,9 @@ class Registry:
                 if e.modality == modality
                 and e.name == bare
                 and e.usable
-                and (not dist or _norm(e.distribution) == _norm(dist))
+                and (not dist or normalise_distribution(e.distribution) == normalise_distribution(dist))
             ),
-            key=lambda e: _norm(e.distribution),
+            key=lambda e: normalise_distribution(e.distribution),
         )
 
     def get(self, modality: Modality | str, name: str) -> BindingSpec:
@@ -139,13 +135,7 @@ class Registry:
             return found[0]
         if found:
             return self._choose(modality, name, found)
-        dist, _, bare = name.rpartition(":")
-        broken = [
-            e
-            for e in self.entries
-            if e.name == bare and not e.usable and e.modality in (modality, None)
-            and (not dist or _norm(e.distribution) == _norm(dist))
-        ]  # fmt: skip
+        broken = [e for e in self.entries if not e.usable and e.modality in (modality, None) and e.answers_to(name)]
         if broken:
             raise BindingLoadError(f"{modality.value} binding '{name}' is broken: {broken[0].error}")
         raise BindingNotFoundError(self._not_found(modality, name))
@@ -154,9 +144,9 @@ class Registry:
         prefer = self.prefer if self.prefer is not None else parse_preferences(os.environ.get("LOLLMS_PREFER", ""))
         wanted = prefer.get((modality.value, name)) or prefer.get((None, name))
         for e in found:
-            if wanted and _norm(e.distribution) == wanted:
+            if wanted and normalise_distribution(e.distribution) == wanted:
                 return e
-        ours = [e for e in found if _norm(e.distribution) in FIRST_PARTY]
+        ours = [e for e in found if normalise_distribution(e.distribution) in FIRST_PARTY]
         if len(ours) == 1:
             import logging  # rare path: keeps logging out of import time
 
@@ -208,7 +198,9 @@ class Registry:
         spec.registry = self
         if spec.usable and spec.modality is not None:
             same = [e for e in self._entries if e.usable and e.modality == spec.modality and e.name == spec.name]
-            mine = [e for e in same if _norm(e.distribution) == _norm(spec.distribution)]
+            mine = [
+                e for e in same if normalise_distribution(e.distribution) == normalise_distribution(spec.distribution)
+            ]
             if mine:
                 spec.status = "error"
                 spec.error = (
