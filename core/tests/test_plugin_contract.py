@@ -365,3 +365,17 @@ def test_command_hooks_run_through_pluggy_one_plugin_at_a_time() -> None:
     assert seen == ["adds", "no-args"], "tryfirst first; an implementation without arguments is called"
     assert failures == ["raises"], "one raising plugin does not stop the others"
     assert "added-by-plugin" in sub.choices
+
+
+def test_an_observer_calling_sys_exit_is_logged_and_skipped(caplog: pytest.LogCaptureFixture) -> None:
+    class Exits:
+        @hookimpl
+        def lollms_on_generation_event(self, event: GenerationEvent) -> None:
+            raise SystemExit(5)
+
+    reg = Registry()
+    reg.register_plugin(Plugin(manifest("calm")), "calm-dist", "1.0")
+    reg.register_observer(Exits(), name="exits")
+    with caplog.at_level(logging.WARNING, logger="lollms"):
+        assert LollmsLLMBindingManager(registry=reg).create_binding("calm").generate_text("x") == "calm:1"
+    assert "lollms_on_generation_event in exits raised SystemExit: 5" in caplog.text

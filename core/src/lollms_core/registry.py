@@ -292,7 +292,7 @@ class Registry:
         for plugin_name, caller in self.observers():
             try:
                 caller(event=event)
-            except Exception as exc:
+            except (Exception, SystemExit) as exc:  # sys.exit() in an observer must not end the call
                 import logging  # only on this rare path: keeps logging out of import time
 
                 logging.getLogger("lollms").warning(
