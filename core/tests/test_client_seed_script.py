@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from lollms_core import MSG_TYPE, LollmsClient, get_registry
+from conftest import registry_of
+from lollms_core import MSG_TYPE, LollmsClient
 
 
 @dataclass
@@ -32,9 +33,14 @@ def _engines() -> list[Any]:
         reason = "set LOLLMS_TEST_LLAMACPP_MODEL=/path/to/model.gguf to run the seed script on llama.cpp"
     elif not Path(model).is_file():
         reason = f"LOLLMS_TEST_LLAMACPP_MODEL={model} is not a file"
-    elif "llamacpp" not in get_registry().available("llm"):
+    elif "llamacpp" not in registry_of("lollms-llamacpp").available("llm"):
         reason = "the llamacpp binding is not installed (pip install lollms-llamacpp)"
-    config = {"llm_binding_name": "llamacpp", "llm_binding_config": {"model_path": model, "ctx_size": 2048}}
+    config: dict[str, Any] = {
+        "llm_binding_name": "llamacpp",
+        "llm_binding_config": {"model_path": model, "ctx_size": 2048},
+    }
+    if not reason:
+        config["registry"] = registry_of("lollms-llamacpp")
     engines.append(
         pytest.param(
             Engine("llamacpp", False, {**config, "n_predict": 48, "temperature": 0.0, "seed": 1}),

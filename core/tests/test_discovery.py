@@ -92,9 +92,8 @@ def test_broken_plugins_are_error_entries_and_the_good_one_works(
         registry = build_registry()
         expected_reason = {
             "import": "boom at import",
-            "manifest": "bad description.yaml for llm: parameter 'volume' type: Input should be 'str', 'int'",
+            "manifest": "llm/description.yaml: parameter 'volume' type: Input should be 'str', 'int'",
             "hook": "lollms_register_bindings raised ValueError: hook exploded",
-            "duplicate": "duplicate llm binding 'echo': already provided by lollms-core",
             "api": "built for lollms core API 2",
         }
         for kind, fragment in expected_reason.items():
@@ -107,6 +106,12 @@ def test_broken_plugins_are_error_entries_and_the_good_one_works(
         good = entries_of(registry, dists["good"])
         assert [(e.name, e.status) for e in good] == [(f"shout{plugin_site.tag}", "ok")]
         assert registry.get("llm", "echo").distribution == "lollms-core", "the duplicate must not replace echo"
+        # A second distribution offering 'echo' is listed, usable by DIST:NAME, and both rows say so (issue 10.4).
+        [dup] = entries_of(registry, dists["duplicate"])
+        assert dup.status == "ok"
+        assert "ambiguous" in (dup.warning or "") and "lollms-core:echo" in (dup.warning or "")
+        assert registry.get("llm", f"{dists['duplicate']}:echo") is dup
+        assert f"{dists['duplicate']}:echo" in (registry.get("llm", "lollms-core:echo").warning or "")
         manager = LollmsLLMBindingManager(registry=registry)
         assert f"shout{plugin_site.tag}" in manager.get_available_bindings()
         assert f"future{plugin_site.tag}" not in manager.get_available_bindings()

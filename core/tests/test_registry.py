@@ -43,6 +43,7 @@ def manifest(name: str, cls: str, modality: str = "llm", **extra: Any) -> dict[s
         "class": f"{__name__}:{cls}",
         "description": "test binding",
         "input_parameters": [{"name": "level", "type": "int", "default": 1, "description": "a level"}],
+        "core_api": 1,
         **extra,
     }
 
@@ -152,7 +153,9 @@ def test_manager_errors() -> None:
         manager.create_binding("boom")
     up = manager.create_binding("up", level="4")
     assert up.config["level"] == 4
-    assert type(up).spec is reg.get("llm", "up")
+    # The row is the instance's (issue 10.2): nothing is written onto the class.
+    assert up.spec is reg.get("llm", "up")
+    assert type(up).spec is None
     assert up.registry is reg
 
 
@@ -167,5 +170,5 @@ def test_default_registry_has_the_six_echo_bindings() -> None:
     assert sorted(e.modality.value for e in echo if e.modality) == ["llm", "stt", "tti", "ttm", "tts", "ttv"]
     assert all(e.status == "ok" for e in echo)
     row = echo[0].as_dict()
-    assert set(row) == {"name", "modality", "distribution", "version", "status", "error"}
+    assert set(row) == {"name", "modality", "distribution", "version", "status", "error", "warning"}
     assert row["error"] is None

@@ -26,6 +26,7 @@ from .bindings import (
 )
 from .errors import (
     AllMembersFailedError,
+    AmbiguousBindingError,
     AuthenticationError,
     BackendConnectionError,
     BackendError,
@@ -79,6 +80,7 @@ __all__ = [
     "MSG_OPERATION_TYPE",
     "MSG_TYPE",
     "AllMembersFailedError",
+    "AmbiguousBindingError",
     "AuthenticationError",
     "BackendConnectionError",
     "BackendError",

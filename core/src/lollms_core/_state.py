@@ -1,4 +1,9 @@
-"""The process-wide default registry (built at ``import lollms_core``)."""
+"""The process-wide default registry (built at ``import lollms_core``).
+
+Re-entrant: a plugin that calls :func:`lollms_core.get_registry` while it is being
+imported by discovery gets the registry being built (its own bindings are added once its
+import returns), not a deadlock.
+"""
 
 from __future__ import annotations
 
@@ -7,18 +12,27 @@ import threading
 from .registry import Registry
 
 _registry: Registry | None = None
-_lock = threading.Lock()
+_building: Registry | None = None
+_lock = threading.RLock()
 
 
 def default_registry() -> Registry:
     """The registry built from installed plugins, created on first use."""
-    global _registry
-    if _registry is None:
-        with _lock:
-            if _registry is None:
-                from .plugins import build_registry
+    global _registry, _building
+    if _registry is not None:
+        return _registry
+    with _lock:
+        if _registry is not None:
+            return _registry
+        if _building is not None:  # called from inside discovery (a plugin's import): same thread
+            return _building
+        from .plugins import build_registry
 
-                _registry = build_registry()
+        _building = Registry()
+        try:
+            _registry = build_registry(registry=_building)
+        finally:
+            _building = None
     return _registry
 
 

@@ -19,7 +19,11 @@ EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
 
 def _binding_args(parser: argparse.ArgumentParser, *, required: bool = True, model: bool = True) -> None:
     parser.add_argument(
-        "-b", "--binding", required=required, metavar="NAME", help="binding name (see `lollms bindings`)"
+        "-b",
+        "--binding",
+        required=required,
+        metavar="NAME",
+        help="binding name, or DIST:NAME when two distributions provide it (see `lollms bindings`)",
     )
     if model:
         parser.add_argument("-m", "--model", metavar="MODEL", help="model to use (the binding's model_name)")
@@ -53,9 +57,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_listing_commands(sub: Any, cmd: Any) -> None:
-    p = sub.add_parser("bindings", help="list installed bindings (and broken plugins, with why)")
+    from . import cli_bindings
+
+    p = sub.add_parser(
+        "bindings", help="list installed bindings (and broken plugins, with why); exit 1 if any is broken"
+    )
     p.add_argument("--json", action="store_true", help="print a JSON list")
-    p.set_defaults(func=cmd.cmd_bindings)
+    p.add_argument(
+        "--check", nargs="?", const="", metavar="NAME",
+        help="also import each binding class (or NAME's) and its engine modules; name missing ones with the pip line",
+    )  # fmt: skip
+    p.set_defaults(func=cli_bindings.cmd_bindings)
     bsub = p.add_subparsers(dest="bindings_command", metavar="show")
     show = bsub.add_parser("show", help="a binding's settings, defaults and which are secret")
     show.add_argument("name")
@@ -124,16 +136,17 @@ def _add_media_commands(sub: Any, cmd: Any) -> None:
 
 
 def _plugin_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    """Let each plugin add commands; one that raises is skipped with a warning."""
+    """Let each plugin add commands; one that raises is skipped, with a warning."""
     from ._state import default_registry
 
-    pm = default_registry().plugin_manager
-    for impl in pm.hook.lollms_register_commands.get_hookimpls():
+    for plugin_name, caller in default_registry().per_plugin("lollms_register_commands"):
         try:
-            impl.function(subparsers=sub)
-        except Exception as exc:
+            caller(subparsers=sub)
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:  # SystemExit from a plugin included: the command line must still work
             print(
-                f"lollms: warning: plugin {impl.plugin_name} could not add its commands: {type(exc).__name__}: {exc}",
+                f"lollms: warning: plugin {plugin_name} could not add its commands: {type(exc).__name__}: {exc}",
                 file=sys.stderr,
             )
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ._state import default_registry
+from .cli_bindings import cmd_bindings, matches
 from .errors import BindingNotFoundError, ConfigError, NotSupportedError
 from .types import MSG_TYPE, Modality
 
@@ -92,7 +93,7 @@ def _modality_of(name: str, preferred: Modality, explicit: str | None = None) ->
     registry = default_registry()
     if explicit:
         return Modality(explicit)
-    found = [m for m in Modality if name in registry.available(m)]
+    found = [m for m in Modality if registry.candidates(m, name)]
     if preferred in found or not found:
         return preferred
     return found[0]
@@ -173,20 +174,6 @@ def write_output(path: str, data: bytes) -> None:
 # == bindings =================================================================================
 
 
-def cmd_bindings(args: argparse.Namespace) -> int:
-    """``lollms bindings [--json]``: every registry entry, broken ones with their reason."""
-    rows = [e.as_dict() for e in default_registry().entries]
-    if args.json:
-        print(json.dumps(rows, indent=2))
-        return 0
-    widths = [max([len(h), *(len(str(r[h] or "")) for r in rows)]) for h in ("name", "modality", "distribution")]
-    for r in rows:
-        cells = [str(r[h] or "-").ljust(w) for h, w in zip(("name", "modality", "distribution"), widths, strict=True)]
-        status = "ok" if r["status"] == "ok" else f"ERROR: {r['error']}"
-        print(f"{'  '.join(cells)}  {r['version'] or '-':<10} {status}")
-    return 0
-
-
 def _describe_parameter(p: Any) -> dict[str, Any]:
     out: dict[str, Any] = {"name": p.name, "type": p.type, "description": p.description}
     # A secret's default (a key baked into a manifest) is as secret as a user's value.
@@ -206,7 +193,7 @@ def cmd_bindings_show(args: argparse.Namespace) -> int:
     specs = [
         e
         for e in registry.entries
-        if e.name == args.name and (not args.modality or (e.modality and e.modality.value == args.modality))
+        if matches(e, args.name) and (not args.modality or (e.modality and e.modality.value == args.modality))
     ]
     if not specs:
         names = sorted({e.name for e in registry.entries})
@@ -214,7 +201,7 @@ def cmd_bindings_show(args: argparse.Namespace) -> int:
     described = []
     for spec in specs:
         item: dict[str, Any] = spec.as_dict()
-        m = spec.manifest if spec.status == "ok" else None
+        m = spec.manifest if spec.usable else None
         if m is not None:
             item.update(title=m.title, description=m.description.strip(), author=m.author, class_path=spec.class_path)
             item["parameters"] = [_describe_parameter(p) for p in m.parameters]
@@ -225,7 +212,7 @@ def cmd_bindings_show(args: argparse.Namespace) -> int:
         return 0
     for item in described:
         print(f"{item['name']} ({item['modality']}) from {item['distribution']} {item['version']}: {item['status']}")
-        if item["status"] != "ok":
+        if item["status"] == "error":
             print(f"  error: {item['error']}")
             continue
         print(f"  {item['title']}: {item['description']}")

@@ -203,11 +203,16 @@ class LollmsClient(LollmsClientNames, MediaMixin, BatchMixin):
         for name in candidates:
             if name in installed:
                 return name, default_host if name == "openai" or name == candidates[0] else None
+        from .registry import KNOWN_BINDINGS
+
         wanted = candidates[-1] if candidates[-1] == "openai" else candidates[0]
+        # A pip line only for a binding we publish: never invite installing a guessed package name.
+        known = KNOWN_BINDINGS.get(wanted)
+        fix = f"Run `pip install {known[0]}`, or pass" if known else "Pass"
         raise BindingNotFoundError(
             f"default_generation_mode=ELF_GENERATION_FORMAT.{mode.name} needs the '{wanted}' llm binding, "
             f"which is not installed (installed llm bindings: {', '.join(installed) or 'none'}). "
-            f"Run `pip install lollms-{wanted}`, or pass llm_binding_name=... to LollmsClient."
+            f"{fix} llm_binding_name=... to LollmsClient."
         )
 
     def _seed_config(

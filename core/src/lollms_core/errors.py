@@ -10,6 +10,7 @@ from typing import Any
 
 __all__ = [
     "AllMembersFailedError",
+    "AmbiguousBindingError",
     "AuthenticationError",
     "BackendConnectionError",
     "BackendError",
@@ -166,6 +167,10 @@ class EngineError(BackendError):
     The message names the binding and the primitive; ``__cause__`` is the engine's own
     exception. Binding authors need not catch engine exceptions themselves.
     """
+
+
+class AmbiguousBindingError(BindingNotFoundError):
+    """Several distributions provide that bare binding name; the message lists the ``DIST:NAME`` choices."""
 
 
 def error_dict(exc: BaseException) -> dict[str, Any]:

@@ -8,6 +8,10 @@ Three hooks, each for one reason:
 
 A plugin is a module (named by the ``lollms.bindings`` entry point) holding functions
 decorated with :data:`lollms_core.hookimpl`.
+
+Every hook is called through pluggy, one plugin at a time: an implementation may declare
+only the arguments it uses, and ``tryfirst``/``trylast``/``wrapper`` behave as pluggy
+documents; a plugin that raises (``SystemExit`` included) never hides the others.
 """
 
 from __future__ import annotations
@@ -42,9 +46,10 @@ BindingSource = Union[str, Path, "dict[str, Any]", "Manifest"]
 def lollms_register_bindings() -> Iterable[BindingSource]:  # type: ignore[empty-body]
     """Return the bindings this plugin provides.
 
-    Called once per plugin when the registry is built (at ``import lollms_core``), inside
-    its own ``try``: if it raises, the plugin is listed with status ``"error"`` and the
-    reason, and every other plugin keeps working.
+    Called once per plugin when the registry is built (at ``import lollms_core``; for a
+    plugin module that was itself still being imported then, as soon as its import has
+    finished), inside its own ``try``: if it raises, the plugin is listed with status
+    ``"error"`` and the reason, and every other plugin keeps working.
 
     Return dotted package names such as ``"lollms_openai.llm"``: the core reads
     ``description.yaml`` beside that package's ``__init__.py`` through

@@ -156,7 +156,10 @@ class Manifest(BaseModel):
     version: str = ""
     description: str = ""
     class_path: str | None = Field(default=None, alias="class")
-    core_api: int = CORE_API_VERSION
+    #: Core API versions this binding was built for: an integer (``==``) or a PEP 440 specifier; ``None`` = unverified.
+    core_api: int | str | None = None
+    #: Modules the engine needs, mapped to the pip requirement providing them (``lollms bindings --check``).
+    engine_modules: dict[str, str] = Field(default_factory=dict)
     parameters: list[Parameter] = Field(default_factory=list)
     method_parameters: dict[str, list[Parameter]] = Field(default_factory=dict)
     commands: list[Command] = Field(default_factory=list)
@@ -166,6 +169,26 @@ class Manifest(BaseModel):
     def _name_is_simple(cls, v: str) -> str:
         if not v or not v.replace("_", "").replace("-", "").isalnum():
             raise ValueError(f"binding name {v!r} must be letters, digits, '_' or '-'")
+        return v
+
+    @field_validator("core_api", mode="before")
+    @classmethod
+    def _core_api_form(cls, v: Any) -> Any:
+        from ._core_api import normalise_core_api
+
+        try:
+            return normalise_core_api(v)
+        except ManifestError as exc:
+            raise ValueError(str(exc)) from None
+
+    @field_validator("engine_modules", mode="before")
+    @classmethod
+    def _engine_modules_form(cls, v: Any) -> Any:
+        # A list of module names is enough when the pip name is the module name with '-' for '_'.
+        if v is None:
+            return {}
+        if isinstance(v, list) and all(isinstance(m, str) for m in v):
+            return {m: m.split(".")[0].replace("_", "-") for m in v}
         return v
 
     @model_validator(mode="after")
@@ -277,7 +300,7 @@ def parse_manifest(data: Any, default_name: str = "") -> Manifest:
         raise ManifestError(f"description.yaml must be a mapping, got {type(data).__name__}")
     d = dict(data)
     norm: dict[str, Any] = {
-        k: d[k] for k in ("title", "author", "version", "description", "class", "core_api") if k in d
+        k: d[k] for k in ("title", "author", "version", "description", "class", "core_api", "engine_modules") if k in d
     }
     norm["name"] = d.get("name") or d.get("binding_name") or default_name
     norm["modality"] = d.get("modality") or d.get("binding_type") or "llm"

@@ -1,188 +1,217 @@
 """The merged registry: ``(modality, name)`` → manifest, class path and status.
 
-One registry serves all six modalities. Plugins that fail (import error, hook error, bad
-manifest, duplicate name, other core API) stay in it with ``status="error"`` and a
-one-line reason, so ``lollms bindings`` can show them while everything else works.
+One registry serves all six modalities. It knows nothing of how it was filled (entry
+points, a test, a notebook): it receives plugin objects and rows. Plugins that fail
+(import error, hook error, bad manifest, other core API) stay in it with
+``status="error"`` and a one-line reason, so ``lollms bindings`` can show them while
+everything else works.
+
+Names: a bare name (``openai``) or a qualified one (``lollms-openai:openai``, ``DIST:NAME``).
+When two distributions provide the same name, both rows stay usable and carry an
+ambiguity warning; a bare name then resolves by ``LOLLMS_PREFER``, else to the one
+published by the lollms project (never displaced silently by a third party), else it is
+an :class:`~lollms_core.errors.AmbiguousBindingError` listing the ``DIST:NAME`` choices.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any, Literal, Optional
+import os
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import pluggy
 
 from . import hookspecs
-from .errors import BindingLoadError, BindingNotFoundError
+from ._sources import specs_from_sources
+from ._spec import BindingSpec, normalise_distribution
+from .errors import AmbiguousBindingError, BindingLoadError, BindingNotFoundError
 from .types import GenerationEvent, Modality
 
-if TYPE_CHECKING:
-    from .bindings.base import LollmsBinding
-    from .manifest import Manifest
+__all__ = ["FIRST_PARTY", "KNOWN_BINDINGS", "BindingSpec", "Registry", "parse_preferences"]
 
-__all__ = ["BindingSpec", "Registry"]
+#: Distributions published by the lollms project: a third party claiming one of their names never wins silently.
+FIRST_PARTY = frozenset({"lollms-core", "lollms-openai", "lollms-ollama", "lollms-llamacpp", "lollms-whisper"})
+#: Names of published bindings and the distribution providing them: the only names an error suggests installing.
+KNOWN_BINDINGS: Mapping[str, tuple[str, frozenset[Modality]]] = {
+    "openai": ("lollms-openai", frozenset({Modality.LLM, Modality.TTI, Modality.TTS, Modality.STT})),
+    "ollama": ("lollms-ollama", frozenset({Modality.LLM})),
+    "llamacpp": ("lollms-llamacpp", frozenset({Modality.LLM})),
+    "whisper": ("lollms-whisper", frozenset({Modality.STT})),
+}
 
 
-class BindingSpec:
-    """One registry entry. ``status`` is ``"ok"`` or ``"error"`` (then ``error`` says why).
+def parse_preferences(text: str) -> dict[tuple[str | None, str], str]:
+    """``LOLLMS_PREFER``: ``"piper=lollms-piper, tts:openai=my-openai"`` → ``{(modality|None, name): dist}``.
 
-    The validated manifest is kept as plain data and turned into a
-    :class:`~lollms_core.manifest.Manifest` on first access, so discovery from the
-    manifest cache imports no pydantic.
+    Entries without ``=`` are ignored (a typo there must not break every import).
     """
-
-    __slots__ = (
-        "_cls",
-        "_manifest",
-        "distribution",
-        "error",
-        "manifest_data",
-        "modality",
-        "name",
-        "package",
-        "registry",
-        "status",
-        "version",
-    )
-
-    def __init__(
-        self,
-        name: str,
-        modality: Optional[Modality],
-        distribution: str,
-        version: str = "",
-        status: Literal["ok", "error"] = "ok",
-        error: Optional[str] = None,
-        manifest: Optional[Manifest] = None,
-        package: Optional[str] = None,
-        manifest_data: Optional[dict[str, Any]] = None,
-    ) -> None:
-        self.name, self.modality, self.distribution, self.version = name, modality, distribution, version
-        self.status, self.error, self.package = status, error, package
-        self._manifest = manifest
-        #: The normalised manifest as JSON-able data (what the cache stores).
-        self.manifest_data = manifest_data
-        self.registry: Optional[Registry] = None
-        self._cls: Optional[type[LollmsBinding]] = None
-
-    @property
-    def manifest(self) -> Optional[Manifest]:
-        """The validated manifest (built from :attr:`manifest_data` on first use)."""
-        if self._manifest is None and self.manifest_data is not None:
-            from . import manifest as manifest_module  # pydantic: only when a manifest is really needed
-
-            self._manifest = manifest_module.Manifest.model_validate(self.manifest_data)
-        return self._manifest
-
-    @manifest.setter
-    def manifest(self, value: Optional[Manifest]) -> None:
-        self._manifest = value
-
-    def __repr__(self) -> str:
-        mod = self.modality.value if self.modality else "?"
-        tail = f" error={self.error!r}" if self.error else ""
-        return f"<BindingSpec {mod}:{self.name} from {self.distribution} {self.version} {self.status}{tail}>"
-
-    @property
-    def class_path(self) -> str | None:
-        """``module:Class`` from the manifest, or ``package:<BindingName>`` (resolved on load)."""
-        data = self.manifest_data or (self._manifest.model_dump(by_alias=True) if self._manifest else {})
-        if data.get("class"):
-            return str(data["class"])
-        return f"{self.package}:<BindingName>" if self.package else None
-
-    def load_class(self) -> type[LollmsBinding]:
-        """Import the binding class (first use only) and attach this spec to it.
-
-        :raises BindingLoadError: the plugin is broken, or the class is not a binding of this modality.
-        """
-        if self._cls is not None:
-            return self._cls
-        if self.status != "ok" or self.manifest is None:
-            raise BindingLoadError(f"binding '{self.name}' from {self.distribution} is broken: {self.error}")
-        from .bindings import BASES
-
-        path = self.manifest.class_path or f"{self.package}:"
-        module_name, _, attr = path.partition(":")
-        try:
-            module = importlib.import_module(module_name)
-            attr = attr or getattr(module, "BindingName")  # noqa: B009 - the seeds' module constant
-            cls = getattr(module, attr)
-        except Exception as exc:
-            raise BindingLoadError(
-                f"cannot import {self.modality.value if self.modality else ''} binding '{self.name}' "
-                f"({module_name}:{attr or 'BindingName'}) from {self.distribution}: {type(exc).__name__}: {exc}"
-            ) from exc
-        base = BASES[self.manifest.modality]
-        if not (isinstance(cls, type) and issubclass(cls, base)):
-            raise BindingLoadError(f"{module_name}:{attr} is not a subclass of {base.__name__}")
-        cls.manifest = self.manifest
-        cls.spec = self
-        self._cls = cls
-        return cls
-
-    def as_dict(self) -> dict[str, Any]:
-        """The JSON shape of ``lollms bindings --json``."""
-        return {
-            "name": self.name,
-            "modality": self.modality.value if self.modality else None,
-            "distribution": self.distribution,
-            "version": self.version,
-            "status": self.status,
-            "error": self.error,
-        }
+    out: dict[tuple[str | None, str], str] = {}
+    for item in text.split(","):
+        target, sep, dist = item.partition("=")
+        if not sep or not target.strip() or not dist.strip():
+            continue
+        modality, _, name = target.strip().rpartition(":")
+        out[(modality.strip().lower() or None, name.strip())] = normalise_distribution(dist)
+    return out
 
 
 class Registry:
-    """All known bindings plus the pluggy manager whose hooks observe them."""
+    """All known bindings plus the pluggy manager whose hooks observe them.
 
-    def __init__(self) -> None:
-        self.entries: list[BindingSpec] = []
+    :param prefer: which distribution a bare ambiguous name means, as :func:`parse_preferences`
+        returns; default: read ``LOLLMS_PREFER`` at each lookup.
+    """
+
+    def __init__(self, prefer: Mapping[tuple[str | None, str], str] | None = None) -> None:
+        self._entries: list[BindingSpec] = []
         self.plugin_manager = pluggy.PluginManager("lollms")
         self.plugin_manager.add_hookspecs(hookspecs)
-        self._observers: list[Any] | None = None
-        #: Set by :func:`~lollms_core.plugins.build_registry`; ``None`` means no manifest caching.
+        self._observers: list[tuple[str, Any]] | None = None
+        self._pending: list[Callable[[], bool]] = []
+        self._settling = threading.RLock()
+        self.prefer = prefer
+        #: Set by whoever fills the registry (discovery); ``None`` means no manifest caching.
         self.manifest_cache: Any = None
+
+    # -- rows ---------------------------------------------------------------------------
+
+    @property
+    def entries(self) -> list[BindingSpec]:
+        """Every row, working or not, in the order added (deferred plugins are finished first)."""
+        if self._pending:
+            self.settle()
+        return self._entries
+
+    def defer(self, retry: Callable[[], bool]) -> None:
+        """Keep ``retry`` to run at the next lookup; it returns ``True`` once it has done its work.
+
+        Discovery uses this for a plugin module that was still being imported when the
+        registry was built: it is registered when its import has finished, never dropped.
+        """
+        self._pending.append(retry)
+
+    def settle(self) -> None:
+        """Run the deferred work that can run now (once, even when several threads look at once)."""
+        with self._settling:
+            pending, self._pending = self._pending, []
+            for retry in pending:
+                if not retry():
+                    self._pending.append(retry)
 
     # -- lookup -------------------------------------------------------------------------
 
-    def available(self, modality: Modality) -> list[str]:
-        """Names of the working bindings of one modality, sorted."""
-        return sorted(e.name for e in self.entries if e.modality == modality and e.status == "ok")
+    def available(self, modality: Modality | str) -> list[str]:
+        """Names of the usable bindings of one modality, sorted (a name provided twice is listed once)."""
+        modality = Modality(modality)
+        return sorted({e.name for e in self.entries if e.modality == modality and e.usable})
+
+    def candidates(self, modality: Modality | str, name: str) -> list[BindingSpec]:
+        """The usable rows ``name`` (bare or ``DIST:NAME``) may mean, sorted by distribution."""
+        modality = Modality(modality)
+        dist, _, bare = name.rpartition(":")
+        return sorted(
+            (
+                e
+                for e in self.entries
+                if e.modality == modality
+                and e.name == bare
+                and e.usable
+                and (not dist or normalise_distribution(e.distribution) == normalise_distribution(dist))
+            ),
+            key=lambda e: normalise_distribution(e.distribution),
+        )
 
     def get(self, modality: Modality | str, name: str) -> BindingSpec:
-        """The working entry for ``(modality, name)``.
+        """The usable row for ``(modality, name)``; ``name`` may be ``DIST:NAME``.
 
-        :raises BindingNotFoundError: listing the installed bindings of that modality.
+        :raises BindingNotFoundError: listing the installed bindings of that modality and close matches.
+        :raises AmbiguousBindingError: several distributions provide the bare name and none is preferred.
         :raises BindingLoadError: the entry exists but is broken (with its reason).
         """
         modality = Modality(modality)
-        for e in self.entries:
-            if e.modality == modality and e.name == name and e.status == "ok":
-                return e
-        broken = [e for e in self.entries if e.name == name and e.status == "error"]
+        found = self.candidates(modality, name)
+        if len(found) == 1:
+            return found[0]
+        if found:
+            return self._choose(modality, name, found)
+        broken = [e for e in self.entries if not e.usable and e.modality in (modality, None) and e.answers_to(name)]
         if broken:
             raise BindingLoadError(f"{modality.value} binding '{name}' is broken: {broken[0].error}")
-        have = ", ".join(self.available(modality)) or "none"
-        raise BindingNotFoundError(
-            f"no {modality.value} binding named '{name}'; installed {modality.value} bindings: {have}. "
-            f"Install one with pip (e.g. `pip install lollms-{name}`) or run `lollms bindings`."
+        raise BindingNotFoundError(self._not_found(modality, name))
+
+    def _choose(self, modality: Modality, name: str, found: list[BindingSpec]) -> BindingSpec:
+        prefer = self.prefer if self.prefer is not None else parse_preferences(os.environ.get("LOLLMS_PREFER", ""))
+        wanted = prefer.get((modality.value, name)) or prefer.get((None, name))
+        for e in found:
+            if wanted and normalise_distribution(e.distribution) == wanted:
+                return e
+        ours = [e for e in found if normalise_distribution(e.distribution) in FIRST_PARTY]
+        if len(ours) == 1:
+            import logging  # rare path: keeps logging out of import time
+
+            others = ", ".join(e.distribution for e in found if e is not ours[0])
+            logging.getLogger("lollms").warning(
+                "%s binding '%s' is also provided by %s; using %s (select another with DIST:NAME or LOLLMS_PREFER)",
+                modality.value,
+                name,
+                others,
+                ours[0].qualified_name,
+            )
+            return ours[0]
+        choices = ", ".join(e.qualified_name for e in found)
+        raise AmbiguousBindingError(
+            f"{modality.value} binding '{name}' is provided by several distributions: {choices}. "
+            f"Name one (e.g. '{found[0].qualified_name}') or set "
+            f"LOLLMS_PREFER={modality.value}:{name}={found[0].distribution}"
         )
+
+    def _not_found(self, modality: Modality, name: str) -> str:
+        import difflib
+
+        dist, _, bare = name.rpartition(":")
+        have = self.available(modality)
+        kind = modality.value
+        msg = f"no {kind} binding named '{name}'; installed {kind} bindings: {', '.join(have) or 'none'}."
+        elsewhere = sorted({e.modality.value for e in self.entries if e.name == bare and e.modality and e.usable})
+        if dist and any(e.name == bare for e in self.entries if e.modality == modality and e.usable):
+            providers = ", ".join(e.qualified_name for e in self.candidates(modality, bare))
+            msg += f" '{bare}' is provided by: {providers}."
+        elif elsewhere:
+            msg += f" '{bare}' is a {'/'.join(elsewhere)} binding."
+        close = difflib.get_close_matches(bare, have, n=3, cutoff=0.6)
+        if close:
+            msg += f" Did you mean {' or '.join(repr(c) for c in close)}?"
+        known = KNOWN_BINDINGS.get(bare)
+        if known and modality in known[1] and not dist:
+            msg += f" Install it with `pip install {known[0]}`."
+        return msg + " Run `lollms bindings` to see everything installed."
 
     # -- building -----------------------------------------------------------------------
 
     def add(self, spec: BindingSpec) -> BindingSpec:
-        """Add an entry; a second ``(modality, name)`` becomes an error entry."""
+        """Add a row; a name offered twice is an error row or an ambiguity.
+
+        The same ``(modality, name)`` twice from ONE distribution is an error row; from two
+        distributions both stay usable and are marked ambiguous.
+        """
         spec.registry = self
-        if spec.status == "ok":
-            for e in self.entries:
-                if e.status == "ok" and e.modality == spec.modality and e.name == spec.name:
-                    spec.status = "error"
-                    spec.error = (
-                        f"duplicate {spec.modality.value if spec.modality else ''} binding '{spec.name}': "
-                        f"already provided by {e.distribution} {e.version}".strip()
-                    )
-        self.entries.append(spec)
+        if spec.usable and spec.modality is not None:
+            same = [e for e in self._entries if e.usable and e.modality == spec.modality and e.name == spec.name]
+            mine = [
+                e for e in same if normalise_distribution(e.distribution) == normalise_distribution(spec.distribution)
+            ]
+            if mine:
+                spec.status = "error"
+                spec.error = (
+                    f"duplicate {spec.modality.value} binding '{spec.name}': "
+                    f"already provided by {mine[0].distribution} {mine[0].version}".strip()
+                )
+            elif same:
+                group = [*same, spec]
+                for e in group:
+                    e.ambiguous_with = tuple(o.qualified_name for o in group if o is not e)
+        self._entries.append(spec)
         return spec
 
     def add_error(self, name: str, distribution: str, version: str, reason: str) -> BindingSpec:
@@ -191,60 +220,89 @@ class Registry:
         return self.add(BindingSpec(name, None, distribution, version, status="error", error=reason))
 
     def register_plugin(
-        self, plugin: object, distribution: str, version: str = "", name: str | None = None
+        self, plugin: object, distribution: str, version: str = "", name: str | None = None, row_name: str | None = None
     ) -> list[BindingSpec]:
         """Register one plugin object (module) and add the bindings it declares.
 
-        Everything that can go wrong is caught and turned into error entries.
-        """
-        from .plugins import specs_from_sources
+        Its ``lollms_register_bindings`` implementations are called through pluggy (so
+        partial arguments, ``tryfirst``/``trylast`` and wrappers work) but apart from every
+        other plugin's. Everything that can go wrong, ``SystemExit`` included, becomes an
+        error row named ``row_name`` (default: the pluggy name).
 
+        :param name: the plugin's pluggy name (default: ``distribution``).
+        """
         label = name or distribution
+        row = row_name or label
         try:
             self.plugin_manager.register(plugin, name=label)
-        except Exception as exc:  # pluggy validation: a hookimpl that matches no spec
-            return [self.add_error(label, distribution, version, f"invalid plugin: {exc}")]
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:  # pluggy validation: a hookimpl that matches no spec
+            return [self.add_error(row, distribution, version, f"invalid plugin: {type(exc).__name__}: {exc}")]
         self._observers = None
-        impls = [i for i in self.plugin_manager.hook.lollms_register_bindings.get_hookimpls() if i.plugin is plugin]
-        added: list[BindingSpec] = []
-        for impl in impls:
-            try:
-                returned: Any = impl.function()
-                sources = list(returned or ())
-            except Exception as exc:
-                added.append(
-                    self.add_error(
-                        label,
-                        distribution,
-                        version,
-                        f"lollms_register_bindings raised {type(exc).__name__}: {exc}",
-                    )
+        sources: list[Any] = []
+        try:
+            if self._implements(plugin, "lollms_register_bindings"):
+                for returned in self.call_one(plugin, "lollms_register_bindings"):
+                    sources.extend(returned or ())
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:  # SystemExit from a plugin must not end the host process
+            return [
+                self.add_error(
+                    row, distribution, version, f"lollms_register_bindings raised {type(exc).__name__}: {exc}"
                 )
-                continue
-            added.extend(self.add(s) for s in specs_from_sources(sources, distribution, version, self.manifest_cache))
-        return added
+            ]
+        specs = specs_from_sources(sources, distribution, version, self.manifest_cache, row_name)
+        return [self.add(s) for s in specs]
+
+    # -- calling hooks, one plugin at a time ----------------------------------------------
+
+    def _implements(self, plugin: object, hook: str) -> bool:
+        return any(caller.name == hook for caller in self.plugin_manager.get_hookcallers(plugin) or ())
+
+    def call_one(self, plugin: object, hook: str, **kwargs: Any) -> Any:
+        """Call ``hook`` through pluggy with only ``plugin``'s implementations (what pluggy returns)."""
+        others = [p for p in self.plugin_manager.get_plugins() if p is not plugin]
+        return self.plugin_manager.subset_hook_caller(hook, remove_plugins=others)(**kwargs)
+
+    def per_plugin(self, hook: str) -> list[tuple[str, Callable[..., Any]]]:
+        """``(plugin name, caller)`` for each plugin implementing ``hook``, in pluggy's call order.
+
+        Each caller runs one plugin's implementations through pluggy; calling them one by
+        one keeps a failing plugin from hiding the others.
+        """
+        if self._pending:
+            self.settle()
+        pm = self.plugin_manager
+        order: list[object] = []
+        for impl in reversed(getattr(pm.hook, hook).get_hookimpls()):  # pluggy calls the list backwards
+            if impl.plugin not in order:
+                order.append(impl.plugin)
+        callers: list[tuple[str, Callable[..., Any]]] = []
+        for plugin in order:
+            others = [p for p in pm.get_plugins() if p is not plugin]
+            callers.append((pm.get_name(plugin) or repr(plugin), pm.subset_hook_caller(hook, remove_plugins=others)))
+        return callers
 
     # -- observing ----------------------------------------------------------------------
 
     def emit(self, event: GenerationEvent) -> None:
         """Send an event to every observer; an observer that raises is logged and skipped."""
-        for impl in self.observers():
+        for plugin_name, caller in self.observers():
             try:
-                impl.function(event=event)
-            except Exception as exc:
+                caller(event=event)
+            except (Exception, SystemExit) as exc:  # sys.exit() in an observer must not end the call
                 import logging  # only on this rare path: keeps logging out of import time
 
                 logging.getLogger("lollms").warning(
-                    "lollms_on_generation_event in %s raised %s: %s",
-                    impl.plugin_name,
-                    type(exc).__name__,
-                    exc,
+                    "lollms_on_generation_event in %s raised %s: %s", plugin_name, type(exc).__name__, exc
                 )
 
-    def observers(self) -> list[Any]:
-        """The ``lollms_on_generation_event`` implementations (cached: empty means no events are built)."""
+    def observers(self) -> list[tuple[str, Any]]:
+        """``(plugin name, caller)`` of the event observers (cached: empty means no events are built)."""
         if self._observers is None:
-            self._observers = list(self.plugin_manager.hook.lollms_on_generation_event.get_hookimpls())
+            self._observers = self.per_plugin("lollms_on_generation_event")
         return self._observers
 
     def register_observer(self, plugin: object, name: str | None = None) -> None:

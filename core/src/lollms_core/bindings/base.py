@@ -41,9 +41,11 @@ class LollmsBinding(ABC):
     """
 
     modality: ClassVar[Modality]
-    #: Set by the registry when the class is loaded; a class may also set it itself.
-    manifest: ClassVar[Manifest | None] = None
-    spec: ClassVar[BindingSpec | None] = None
+    #: This binding's manifest. The registry sets it on each instance it creates (from its
+    #: row, so one class can serve several names); a class may declare one for direct use.
+    manifest: Manifest | None = None
+    #: The registry row this binding was created from (``None`` when built directly).
+    spec: BindingSpec | None = None
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Any:
         """Refuse, with a message a binding author understands, a class missing its primitive."""
@@ -58,7 +60,8 @@ class LollmsBinding(ABC):
         return super().__new__(cls)
 
     def __init__(self, *, strict: bool = False, **config: Any) -> None:
-        manifest = type(self)._resolve_manifest()
+        manifest = self.manifest if self.manifest is not None else type(self)._resolve_manifest()
+        self.manifest = manifest
         #: Validated configuration (secrets masked in repr).
         self.config: BindingConfig = manifest.validate_config(config)
         #: The binding's registry name (seed attribute).
@@ -75,12 +78,14 @@ class LollmsBinding(ABC):
             return cls.manifest
         from .._state import default_registry
 
-        # A class built directly (not through a manager): find its entry by package.
+        # A class built directly (not through a registry), as seed code does: read-only
+        # lookup of its row by package; nothing is written onto the class.
+        here = f"{cls.__module__}:{cls.__qualname__}"
         for spec in default_registry().entries:
-            ok = spec.status == "ok" and spec.modality == cls.modality and spec.package
-            if ok and spec.manifest is not None and cls.__module__.startswith(str(spec.package)):
-                spec._cls = cls
-                cls.manifest, cls.spec = spec.manifest, spec
+            if not (spec.usable and spec.modality == cls.modality):
+                continue
+            mine = spec.class_path == here or (spec.package and cls.__module__.startswith(spec.package))
+            if mine and spec.manifest is not None:
                 return spec.manifest
         from .. import manifest as manifest_module
 
@@ -89,7 +94,7 @@ class LollmsBinding(ABC):
     @property
     def registry(self) -> Registry:
         """The registry this binding came from (its hooks receive this binding's events)."""
-        spec = type(self).spec
+        spec = self.spec
         if spec is not None and spec.registry is not None:
             return spec.registry
         from .._state import default_registry
@@ -172,7 +177,8 @@ class LollmsBinding(ABC):
         ``params`` are checked against ``<method>_parameters``; media results must be
         non-empty ``bytes``.
         """
-        extra = type(self)._resolve_manifest().validate_call(method, params, also_known=tuple(known or ()))
+        manifest = self.manifest if self.manifest is not None else type(self)._resolve_manifest()
+        extra = manifest.validate_call(method, params, also_known=tuple(known or ()))
         extra.update({k: v for k, v in (known or {}).items() if v is not None})
 
         def call() -> T:

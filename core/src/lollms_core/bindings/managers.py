@@ -52,13 +52,17 @@ class BindingManager:
     def create_binding(self, binding_name: str, **config: Any) -> LollmsBinding:
         """Build a binding; its config is validated against its manifest first.
 
+        ``binding_name`` is a bare name (``openai``) or ``DIST:NAME`` (``lollms-openai:openai``).
+
         :raises BindingNotFoundError: listing the installed bindings of this modality.
+        :raises AmbiguousBindingError: two distributions provide the bare name (see ``docs/plugin-discovery.md``).
         :raises ConfigError: a config value is wrong (named, with what is allowed).
         :raises BindingLoadError: the class failed to import or its constructor failed.
         """
-        cls = self.registry.get(self.modality, binding_name).load_class()
+        spec = self.registry.get(self.modality, binding_name)
+        spec.load_class()  # its BindingLoadError passes through unchanged
         try:
-            return cls(**config)
+            return spec.create(**config)
         except LollmsError:
             raise
         except Exception as exc:

@@ -10,7 +10,7 @@ from typing import Any
 from ..hookspecs import hookimpl
 from ..router import MANIFEST as ROUTER_MANIFEST
 
-_COMMON = {"author": "lollms", "version": "1.0", "core_api": 1}
+_COMMON = {"author": "lollms", "core_api": 1}
 _DELAY = {
     "name": "delay",
     "type": "float",

@@ -18,7 +18,6 @@ MANIFEST: dict[str, Any] = {
     "name": "router",
     "modality": "llm",
     "author": "lollms",
-    "version": "1.0",
     "core_api": 1,
     "title": "Router (a pool of LLM bindings)",
     "class": "lollms_core.router.binding:RouterBinding",

@@ -142,7 +142,7 @@ class BindingTestsBase:
 
     def test_discovery_imports_neither_the_binding_nor_anything_heavy(self, binding: Any) -> None:
         """A fresh ``import lollms_core`` (which discovers this plugin) loads no binding module and no engine."""
-        spec = type(binding).spec
+        spec = binding.spec
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
         if spec is not None and spec.distribution != "lollms-core":
             env["LOLLMS_LOAD_PLUGINS"] = spec.distribution
