@@ -47,7 +47,7 @@ def test_the_folder_is_a_complete_distribution(installed: tuple[LayeredVenv, Pat
     assert 'dependencies = ["lollms-core>=0.1,<0.2"]' in pyproject
     manifest = (root / "src/lollms_scaf_tts_http/tts/description.yaml").read_text()
     assert "class: lollms_scaf_tts_http.tts.binding:ScafTtsHttpTTSBinding" in manifest
-    assert "core_api: 1" in manifest
+    assert 'core_api: ">=1,<2"' in manifest
     assert "FILL IN" in (root / "src/lollms_scaf_tts_http/tts/binding.py").read_text()
     assert "TTSBindingTests" in (root / "tests/test_conformance.py").read_text()
     assert (root / "README.md").is_file()

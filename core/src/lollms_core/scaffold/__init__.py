@@ -22,9 +22,10 @@ __all__ = ["ENGINES", "MODALITIES", "BindingScaffold", "render", "write_scaffold
 MODALITIES = ("llm", "tti", "stt", "tts", "ttv", "ttm")
 ENGINES = ("local", "http")
 
-#: What ``core_api:`` says in a new manifest. ONE LINE TO SWITCH once manifests accept PEP 440
-#: specifiers: ``f'">={CORE_API_VERSION},<{CORE_API_VERSION + 1}"'``.
-MANIFEST_CORE_API = str(CORE_API_VERSION)
+#: What ``core_api:`` says in a new manifest: a PEP 440 range over this contract's major version,
+#: so a plugin keeps loading on every core of the same contract and is refused (with both
+#: versions named) by the next one.
+MANIFEST_CORE_API = f'">={CORE_API_VERSION},<{CORE_API_VERSION + 1}"'
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _BLOCK = re.compile(r"^\s*#% (if (\w+)|end)\s*$")
