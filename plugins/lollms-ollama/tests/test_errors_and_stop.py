@@ -60,7 +60,7 @@ def test_server_error_is_retried_then_raised(make_binding: Make, ollama_server: 
 def test_broken_streams_raise_server_error_with_the_partial_text(make_binding: Make, model: str, message: str) -> None:
     binding = make_binding(model_name=model, max_retries=0, strict=True)
     with pytest.raises(ServerError, match=message) as caught:
-        binding.generate_text("Hi")
+        binding.generate_text("Hi", streaming_callback=lambda *_: None)  # consumed chunks: a stream
     assert caught.value.partial_text == "one two three"
 
 

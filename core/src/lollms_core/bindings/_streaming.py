@@ -5,24 +5,33 @@ Private to the LLM base; kept apart so ``llm.py`` reads as the contract it imple
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import AsyncIterator, Callable, Generator, Iterator
 from typing import Any
 
-from ..errors import BackendError, GenerationCancelled
+from .._cancel import CallControl, current_call
+from ..errors import BackendError, CallbackError, GenerationCancelled
 from ..types import MSG_TYPE, Chunk, GenerationResult, StreamingCallback
+
+_THOUGHT = MSG_TYPE.MSG_TYPE_THOUGHT_CHUNK  # module constant: no enum-class lookup per chunk
 
 
 async def stream_in_thread(it: Iterator[Chunk]) -> AsyncIterator[Chunk]:
-    """Run a blocking chunk iterator in a worker thread, one ``next()`` at a time."""
+    """Run a blocking chunk iterator in a worker thread, one ``next()`` at a time.
+
+    The worker runs in a copy of this context, so the sync HTTP layer sees the current call and
+    ``cancel()`` can shut a read blocked in the worker down.
+    """
     import asyncio
 
     gen = closable(it)
     loop = asyncio.get_running_loop()
+    ctx = contextvars.copy_context()
     done = object()
     pending: Any = None
     try:
         while True:
-            pending = loop.run_in_executor(None, next, gen, done)
+            pending = loop.run_in_executor(None, ctx.run, next, gen, done)
             chunk = await pending
             pending = None
             if chunk is done:
@@ -79,13 +88,15 @@ class Tally:
 
     def take(self, chunk: Chunk) -> bool:
         """Record a chunk; return whether it carries text to deliver. Raises if cancelled."""
-        self.check_cancel()
+        if self.flag.is_set():
+            self.check_cancel()
         if chunk.meta:
             self.result.finish_reason = chunk.meta.get("finish_reason", self.result.finish_reason)
             self.result.usage.update(chunk.meta.get("usage") or {})
-        if not chunk.text:
+        text = chunk.text
+        if not text:
             return False
-        (self.thoughts if chunk.type == MSG_TYPE.MSG_TYPE_THOUGHT_CHUNK else self.parts).append(chunk.text)
+        (self.thoughts if chunk.type == _THOUGHT else self.parts).append(text)
         return True
 
     def check_cancel(self) -> None:
@@ -94,11 +105,62 @@ class Tally:
             self.result.stopped_by = "cancel"
             raise GenerationCancelled(partial_text="".join(self.parts))
 
-    def failed(self, exc: BaseException) -> None:
-        """Attach the text received so far to a backend error."""
+    def failed(self, exc: BaseException) -> BaseException:
+        """The exception to raise for ``exc``: with the partial text; a cancel's aftermath is the cancel.
+
+        Once ``cancel()`` aborted a blocked read or a back-off, the error that produced (a broken
+        connection, a cancelled task, an unfinished stream) is :class:`GenerationCancelled`.
+        """
+        if self.flag.is_set() and not isinstance(exc, (GenerationCancelled, GeneratorExit)):
+            if isinstance(exc, (BackendError, _cancelled_error())):
+                self.result.stopped_by = "cancel"
+                cancelled = GenerationCancelled(partial_text="".join(self.parts))
+                cancelled.__cause__ = exc
+                return cancelled
+        if isinstance(exc, GenerationCancelled) and not exc.partial_text:
+            exc.partial_text = "".join(self.parts)
+            self.result.stopped_by = "cancel"
         if isinstance(exc, BackendError) and not exc.partial_text:
             exc.partial_text = "".join(self.parts)
+        return exc
 
     def finish(self) -> None:
         """Write the accumulated text into the result."""
         self.result.text, self.result.thoughts = "".join(self.parts), "".join(self.thoughts)
+
+
+def _cancelled_error() -> type[BaseException]:
+    import asyncio
+
+    return asyncio.CancelledError
+
+
+class Delivery:
+    """A user callback as the run loops call it: arity adapted, exceptions as :class:`CallbackError`."""
+
+    __slots__ = ("_call",)
+
+    def __init__(self, callback: StreamingCallback) -> None:
+        self._call = adapt_callback(callback)
+
+    def __call__(self, chunk: Chunk) -> bool:
+        """Deliver one chunk; ``True`` to go on. A raising callback becomes a :class:`CallbackError`."""
+        try:
+            return self._call(chunk) is not False
+        except Exception as exc:
+            error = CallbackError(f"streaming callback raised {type(exc).__name__}: {exc}")
+            error.__cause__ = exc
+            raise error from exc
+
+
+def enter_call(flag: CallControl) -> contextvars.Token[CallControl | None]:
+    """Make ``flag`` the current call (what the HTTP layer hooks its aborts onto)."""
+    return current_call.set(flag)
+
+
+def leave_call(token: contextvars.Token[CallControl | None]) -> None:
+    """Undo :func:`enter_call`; a generator finalised in another context has nothing to undo."""
+    try:
+        current_call.reset(token)
+    except ValueError:
+        pass

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
+from .._cancel import CallControl
 from ..errors import BackendError, error_dict
 from ..types import Chunk, GenerationEvent, Modality
 
@@ -88,8 +89,8 @@ class LollmsBinding:
             for flag in self._active:
                 flag.set()
 
-    def _start_call(self) -> threading.Event:
-        flag = threading.Event()
+    def _start_call(self) -> CallControl:
+        flag = CallControl()  # a threading.Event that can also abort blocked reads and back-offs
         with self._lock:
             self._active.add(flag)
         return flag

@@ -9,6 +9,7 @@ error rule the same way for every binding.
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
+from dataclasses import replace
 from typing import Any, ClassVar, Union
 
 from ..errors import BackendError, CallbackError, NotSupportedError, ServerError, error_dict
@@ -23,7 +24,7 @@ from ..types import (
     Modality,
     StreamingCallback,
 )
-from ._streaming import Tally, adapt_callback, closable, stream_in_thread
+from ._streaming import Delivery, Tally, closable, enter_call, leave_call, stream_in_thread
 from .base import LollmsBinding, seed_result
 from .legacy import Seed000Generate
 from .options import SAMPLING_OPTIONS, merge_options
@@ -101,26 +102,36 @@ class LollmsLLMBinding(Seed000Generate, LollmsBinding):
 
     # == the derived forms ==============================================================
 
+    def _for_consumer(self, request: ChatRequest, callback: StreamingCallback | None) -> ChatRequest:
+        """``request`` as the primitive should see it: not streamed when nobody consumes chunks.
+
+        With no callback and no observer, only the final text matters, so an HTTP binding may ask
+        for one JSON body instead of an event stream (``ChatRequest.streaming``).
+        """
+        if callback is None and request.streaming and not self.registry.observers():
+            return replace(request, streaming=False)
+        return request
+
     def run(
         self, request: ChatRequest, callback: StreamingCallback | None = None, method: str = "generate_text"
     ) -> GenerationResult:
         """Run a request to the end (or until ``callback`` returns ``False``)."""
         result = GenerationResult(text="")
-        deliver = adapt_callback(callback) if callback is not None else None
-        it = self._iterate(request, result, method)
+        deliver = Delivery(callback) if callback is not None else None
+        it = self._iterate(self._for_consumer(request, callback), result, method)
         try:
+            if deliver is None:
+                for _chunk in it:
+                    pass
+                return result
             for chunk in it:
-                if deliver is None:
-                    continue
                 try:
                     go_on = deliver(chunk)
-                except Exception as exc:
-                    error = CallbackError(f"streaming callback raised {type(exc).__name__}: {exc}")
-                    error.__cause__ = exc
+                except CallbackError as error:
                     # Raised inside the stream, so it closes upstream and observers see an "error".
                     it.throw(error)
-                    raise error from exc  # not reached: throw() re-raises it
-                if go_on is False:
+                    raise  # not reached: throw() re-raises it
+                if not go_on:
                     result.stopped_by = "callback"
                     break
         finally:
@@ -130,28 +141,37 @@ class LollmsLLMBinding(Seed000Generate, LollmsBinding):
     def _iterate(self, request: ChatRequest, result: GenerationResult, method: str) -> Generator[Chunk, None, None]:
         flag, emit = self._start_call(), self._events(method)
         tally = Tally(flag, result)
+        take = tally.take
+        token = enter_call(flag)
         gen = closable(self._stream(request))
         stopped = False
         if emit:
             emit("start")
         try:
-            for chunk in gen:
-                if tally.take(chunk):
-                    if emit:
+            if emit is None:
+                for chunk in gen:
+                    if take(chunk):
+                        yield chunk
+            else:
+                for chunk in gen:
+                    if take(chunk):
                         emit("chunk", chunk=chunk)
-                    yield chunk
+                        yield chunk
             tally.check_cancel()
         except GeneratorExit:
             # The consumer stopped (callback returned False, or it left the stream): a normal end.
             stopped = True
             raise
         except BaseException as exc:
-            tally.failed(exc)
+            error = tally.failed(exc)
             if emit:
-                emit("error", error=exc)
-            raise
+                emit("error", error=error)
+            if error is exc:
+                raise
+            raise error from exc
         finally:
             gen.close()
+            leave_call(token)
             self._end_call(flag)
             tally.finish()
             if emit and stopped:
@@ -208,21 +228,21 @@ class LollmsLLMBinding(Seed000Generate, LollmsBinding):
     ) -> GenerationResult:
         """Async :meth:`run`."""
         result = GenerationResult(text="")
-        deliver = adapt_callback(callback) if callback is not None else None
-        it = self._aiterate(request, result, method)
+        deliver = Delivery(callback) if callback is not None else None
+        it = self._aiterate(self._for_consumer(request, callback), result, method)
         try:
+            if deliver is None:
+                async for _chunk in it:
+                    pass
+                return result
             async for chunk in it:
-                if deliver is None:
-                    continue
                 try:
                     go_on = deliver(chunk)
-                except Exception as exc:
-                    error = CallbackError(f"streaming callback raised {type(exc).__name__}: {exc}")
-                    error.__cause__ = exc
+                except CallbackError as error:
                     # Raised inside the stream, so it closes upstream and observers see an "error".
                     await it.athrow(error)
-                    raise error from exc  # not reached: athrow() re-raises it
-                if go_on is False:
+                    raise  # not reached: athrow() re-raises it
+                if not go_on:
                     result.stopped_by = "callback"
                     break
         finally:
@@ -232,15 +252,36 @@ class LollmsLLMBinding(Seed000Generate, LollmsBinding):
     async def _aiterate(
         self, request: ChatRequest, result: GenerationResult, method: str
     ) -> AsyncGenerator[Chunk, None]:
+        import asyncio
+
         flag, emit = self._start_call(), self._events(method)
         tally = Tally(flag, result)
+        take = tally.take
+        token = enter_call(flag)
+        # cancel() from any thread cancels this task, but only while it waits for the primitive
+        # (a blocked read or a back-off sleep), never inside the consumer's own awaits.
+        loop, task = asyncio.get_running_loop(), asyncio.current_task()
+        waiting = False
+
+        def interrupt() -> None:
+            if waiting and task is not None and not task.done():
+                task.cancel()
+
+        unhook = flag.on_cancel(lambda: loop.call_soon_threadsafe(interrupt))
         gen = self._astream(request)
         stopped = False
         if emit:
             emit("start")
         try:
-            async for chunk in gen:
-                if tally.take(chunk):
+            while True:
+                waiting = True
+                try:
+                    chunk = await gen.__anext__()
+                except StopAsyncIteration:
+                    break
+                finally:
+                    waiting = False
+                if take(chunk):
                     if emit:
                         emit("chunk", chunk=chunk)
                     yield chunk
@@ -250,14 +291,20 @@ class LollmsLLMBinding(Seed000Generate, LollmsBinding):
             stopped = True
             raise
         except BaseException as exc:
-            tally.failed(exc)
+            error = tally.failed(exc)
+            if error is not exc and isinstance(exc, asyncio.CancelledError) and task is not None:
+                task.uncancel()  # the cancel was ours, and it is answered by GenerationCancelled
             if emit:
-                emit("error", error=exc)
-            raise
+                emit("error", error=error)
+            if error is exc:
+                raise
+            raise error from exc
         finally:
+            unhook()
             aclose = getattr(gen, "aclose", None)
             if aclose is not None:
                 await aclose()
+            leave_call(token)
             self._end_call(flag)
             tally.finish()
             if emit and stopped:

@@ -85,10 +85,18 @@ class OllamaBinding(LollmsLLMBinding):
         return model, path, body, f"Ollama at {self.host_address}{path}"
 
     def _stream(self, request: ChatRequest) -> Iterator[Chunk]:
-        """Stream /api/chat (or /api/generate with ``raw``); the ``with`` closes the connection on stop."""
+        """Stream /api/chat (or /api/generate with ``raw``); the ``with`` closes the connection on stop.
+
+        When nobody consumes chunks (``request.streaming`` is false) the body says ``"stream": false``
+        and the answer is one JSON object, read whole.
+        """
         model, path, body, where = self._prepare(request)
+        if not request.streaming:
+            body["stream"] = False
         try:
             with http.stream(self._client, "POST", path, settings=self.settings, json=body) as response:
+                if not request.streaming:
+                    response.read()  # one object; read whole, then framed like a stream of one line
                 for frame in http.iter_ndjson(response):
                     chunks, done = chunks_from_frame(frame, where)
                     yield from chunks
@@ -101,9 +109,13 @@ class OllamaBinding(LollmsLLMBinding):
     async def _astream(self, request: ChatRequest) -> AsyncIterator[Chunk]:
         """Native async :meth:`_stream` (one AsyncClient per call: each ``asyncio.run`` has its own loop)."""
         model, path, body, where = self._prepare(request)
+        if not request.streaming:
+            body["stream"] = False
         client = http.make_async_client(self.settings)
         try:
             async with http.astream(client, "POST", path, settings=self.settings, json=body) as response:
+                if not request.streaming:
+                    await response.aread()
                 async for frame in http.aiter_ndjson(response):
                     chunks, done = chunks_from_frame(frame, where)
                     for chunk in chunks:
