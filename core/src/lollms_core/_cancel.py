@@ -9,6 +9,7 @@ set by the LLM base around its iteration, so no primitive's signature changes.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable
 from contextvars import ContextVar
@@ -47,10 +48,8 @@ class CallControl(threading.Event):
             super().set()
             hooks, self._hooks = self._hooks, []
         for hook in hooks:
-            try:
+            with contextlib.suppress(Exception):  # one failing abort hook must not stop the others
                 hook()
-            except Exception:  # noqa: S110 - an abort hook failing must not stop the others
-                pass
 
 
 #: The call whose primitive is running in this context (``None`` outside a generation).

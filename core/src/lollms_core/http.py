@@ -19,7 +19,7 @@ import json
 import random
 import socket
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Generator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from typing import Any, Union
@@ -104,7 +104,7 @@ class _BearerAuth(httpx.Auth):
     def __init__(self, token: Secret) -> None:
         self._token = token
 
-    def auth_flow(self, request: httpx.Request) -> Iterator[httpx.Request]:
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         request.headers["Authorization"] = f"Bearer {self._token.reveal()}"
         yield request
 
@@ -236,7 +236,9 @@ def _next_wait(
             return policy.delay(attempt, None)
         if asked <= policy.max_retry_after - waited:
             return asked
-        note = f" (it asks to retry after {asked:g} s, more than the {policy.max_retry_after - waited:g} s left to wait)"
+        note = (
+            f" (it asks to retry after {asked:g} s, more than the {policy.max_retry_after - waited:g} s left to wait)"
+        )
     raise error_for_response(response, settings.service, note)
 
 
@@ -272,7 +274,9 @@ def _sleep(seconds: float) -> None:
         raise GenerationCancelled()
 
 
-def _send(client: httpx.Client, method: str, url: str, settings: HttpSettings, kwargs: dict[str, Any]) -> httpx.Response:
+def _send(
+    client: httpx.Client, method: str, url: str, settings: HttpSettings, kwargs: dict[str, Any]
+) -> httpx.Response:
     """THE sync retry loop: send until a 2xx response's headers arrive; return it unread."""
     attempt, waited = 0, 0.0
     while True:

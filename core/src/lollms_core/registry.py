@@ -17,6 +17,7 @@ from .errors import BindingLoadError, BindingNotFoundError
 from .types import GenerationEvent, Modality
 
 if TYPE_CHECKING:
+    from ._config_check import ConfigChecker
     from .bindings.base import LollmsBinding
     from .manifest import Manifest
 
@@ -32,6 +33,7 @@ class BindingSpec:
     """
 
     __slots__ = (
+        "_checker",
         "_cls",
         "_manifest",
         "distribution",
@@ -64,6 +66,7 @@ class BindingSpec:
         self.manifest_data = manifest_data
         self.registry: Optional[Registry] = None
         self._cls: Optional[type[LollmsBinding]] = None
+        self._checker: Optional[ConfigChecker] = None
 
     @property
     def manifest(self) -> Optional[Manifest]:
@@ -77,6 +80,21 @@ class BindingSpec:
     @manifest.setter
     def manifest(self, value: Optional[Manifest]) -> None:
         self._manifest = value
+
+    @property
+    def checker(self) -> Optional[ConfigChecker]:
+        """What creating a binding needs of its manifest (name, class, config checks), without pydantic.
+
+        From the cache's data (validated by pydantic when it was cached) unless the full manifest is
+        already built; ``None`` for a broken entry.
+        """
+        if self._manifest is not None:
+            return self._manifest
+        if self._checker is None and self.manifest_data is not None:
+            from ._config_check import CachedManifest
+
+            self._checker = CachedManifest(self.manifest_data)
+        return self._checker
 
     def __repr__(self) -> str:
         mod = self.modality.value if self.modality else "?"
@@ -98,11 +116,12 @@ class BindingSpec:
         """
         if self._cls is not None:
             return self._cls
-        if self.status != "ok" or self.manifest is None:
+        checker = self.checker
+        if self.status != "ok" or checker is None:
             raise BindingLoadError(f"binding '{self.name}' from {self.distribution} is broken: {self.error}")
         from .bindings import BASES
 
-        path = self.manifest.class_path or f"{self.package}:"
+        path = checker.class_path or f"{self.package}:"
         module_name, _, attr = path.partition(":")
         try:
             module = importlib.import_module(module_name)
@@ -113,10 +132,11 @@ class BindingSpec:
                 f"cannot import {self.modality.value if self.modality else ''} binding '{self.name}' "
                 f"({module_name}:{attr or 'BindingName'}) from {self.distribution}: {type(exc).__name__}: {exc}"
             ) from exc
-        base = BASES[self.manifest.modality]
+        base = BASES[checker.modality]
         if not (isinstance(cls, type) and issubclass(cls, base)):
             raise BindingLoadError(f"{module_name}:{attr} is not a subclass of {base.__name__}")
-        cls.manifest = self.manifest
+        # The full (pydantic) manifest is built only if someone asks for it: see LollmsBinding._resolve_manifest.
+        cls.manifest = self._manifest
         cls.spec = self
         self._cls = cls
         return cls

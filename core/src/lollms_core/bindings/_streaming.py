@@ -5,7 +5,9 @@ Private to the LLM base; kept apart so ``llm.py`` reads as the contract it imple
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
+import functools
 from collections.abc import AsyncIterator, Callable, Generator, Iterator
 from typing import Any
 
@@ -31,7 +33,7 @@ async def stream_in_thread(it: Iterator[Chunk]) -> AsyncIterator[Chunk]:
     pending: Any = None
     try:
         while True:
-            pending = loop.run_in_executor(None, ctx.run, next, gen, done)
+            pending = loop.run_in_executor(None, functools.partial(ctx.run, next, gen, done))
             chunk = await pending
             pending = None
             if chunk is done:
@@ -111,12 +113,11 @@ class Tally:
         Once ``cancel()`` aborted a blocked read or a back-off, the error that produced (a broken
         connection, a cancelled task, an unfinished stream) is :class:`GenerationCancelled`.
         """
-        if self.flag.is_set() and not isinstance(exc, (GenerationCancelled, GeneratorExit)):
-            if isinstance(exc, (BackendError, _cancelled_error())):
-                self.result.stopped_by = "cancel"
-                cancelled = GenerationCancelled(partial_text="".join(self.parts))
-                cancelled.__cause__ = exc
-                return cancelled
+        if self.flag.is_set() and isinstance(exc, (BackendError, _cancelled_error())):
+            self.result.stopped_by = "cancel"
+            cancelled = GenerationCancelled(partial_text="".join(self.parts))
+            cancelled.__cause__ = exc
+            return cancelled
         if isinstance(exc, GenerationCancelled) and not exc.partial_text:
             exc.partial_text = "".join(self.parts)
             self.result.stopped_by = "cancel"
@@ -153,6 +154,40 @@ class Delivery:
             raise error from exc
 
 
+class TaskInterrupt:
+    """Lets ``cancel()`` (from any thread) cancel the running task, only while it waits for the primitive.
+
+    A blocked read or a back-off sleep ends at once; the consumer's own awaits are never hit.
+    """
+
+    __slots__ = ("_task", "_unhook", "waiting")
+
+    def __init__(self, flag: CallControl) -> None:
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        self._task = asyncio.current_task()
+        self.waiting = False
+
+        def hook() -> None:
+            loop.call_soon_threadsafe(self._interrupt)
+
+        self._unhook = flag.on_cancel(hook)
+
+    def _interrupt(self) -> None:
+        if self.waiting and self._task is not None and not self._task.done():
+            self._task.cancel()
+
+    def absorb(self, exc: BaseException) -> None:
+        """``exc`` was our cancel, answered by :class:`GenerationCancelled`: the task is not cancelled."""
+        if isinstance(exc, _cancelled_error()) and self._task is not None:
+            self._task.uncancel()
+
+    def close(self) -> None:
+        """Stop listening for ``cancel()``."""
+        self._unhook()
+
+
 def enter_call(flag: CallControl) -> contextvars.Token[CallControl | None]:
     """Make ``flag`` the current call (what the HTTP layer hooks its aborts onto)."""
     return current_call.set(flag)
@@ -160,7 +195,5 @@ def enter_call(flag: CallControl) -> contextvars.Token[CallControl | None]:
 
 def leave_call(token: contextvars.Token[CallControl | None]) -> None:
     """Undo :func:`enter_call`; a generator finalised in another context has nothing to undo."""
-    try:
+    with contextlib.suppress(ValueError):
         current_call.reset(token)
-    except ValueError:
-        pass

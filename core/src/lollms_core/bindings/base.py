@@ -18,6 +18,7 @@ from ..errors import BackendError, error_dict
 from ..types import Chunk, GenerationEvent, Modality
 
 if TYPE_CHECKING:
+    from .._config_check import ConfigChecker
     from ..manifest import BindingConfig, Manifest
     from ..registry import BindingSpec, Registry
 
@@ -43,7 +44,7 @@ class LollmsBinding:
     spec: ClassVar[BindingSpec | None] = None
 
     def __init__(self, *, strict: bool = False, **config: Any) -> None:
-        manifest = type(self)._resolve_manifest()
+        manifest = type(self)._checker()
         #: Validated configuration (secrets masked in repr).
         self.config: BindingConfig = manifest.validate_config(config)
         #: The binding's registry name (seed attribute).
@@ -55,8 +56,23 @@ class LollmsBinding:
         self._lock = threading.Lock()
 
     @classmethod
+    def _checker(cls) -> ConfigChecker:
+        """What validates config and call options (no pydantic on the warm path).
+
+        For a class from the registry: the cached manifest's small checker; else the full manifest.
+        """
+        if cls.manifest is None and cls.spec is not None:
+            checker = cls.spec.checker
+            if checker is not None:
+                return checker
+        return cls._resolve_manifest()
+
+    @classmethod
     def _resolve_manifest(cls) -> Manifest:
         if cls.manifest is not None:
+            return cls.manifest
+        if cls.spec is not None and cls.spec.manifest is not None:
+            cls.manifest = cls.spec.manifest  # built from the cached data on first need
             return cls.manifest
         from .._state import default_registry
 
@@ -157,7 +173,7 @@ class LollmsBinding:
         ``params`` are checked against ``<method>_parameters``; media results must be
         non-empty ``bytes``.
         """
-        extra = type(self)._resolve_manifest().validate_call(method, params, also_known=tuple(known or ()))
+        extra = type(self)._checker().validate_call(method, params, also_known=tuple(known or ()))
         extra.update({k: v for k, v in (known or {}).items() if v is not None})
 
         def call() -> T:

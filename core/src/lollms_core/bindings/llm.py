@@ -24,7 +24,7 @@ from ..types import (
     Modality,
     StreamingCallback,
 )
-from ._streaming import Delivery, Tally, closable, enter_call, leave_call, stream_in_thread
+from ._streaming import Delivery, Tally, TaskInterrupt, closable, enter_call, leave_call, stream_in_thread
 from .base import LollmsBinding, seed_result
 from .legacy import Seed000Generate
 from .options import SAMPLING_OPTIONS, merge_options
@@ -97,7 +97,7 @@ class LollmsLLMBinding(Seed000Generate, LollmsBinding):
         model = params.pop("model", None) or params.pop("model_name", None)
         sampling = {k: params.pop(k) for k in list(params) if k in SAMPLING_OPTIONS}
         options = merge_options(self.default_options, sampling)
-        extra = type(self)._resolve_manifest().validate_call(method, params, also_known=SAMPLING_OPTIONS)
+        extra = type(self)._checker().validate_call(method, params, also_known=SAMPLING_OPTIONS)
         return ChatRequest(messages=messages, model=model or self.model_name, options=options, extra=extra)
 
     # == the derived forms ==============================================================
@@ -252,35 +252,24 @@ class LollmsLLMBinding(Seed000Generate, LollmsBinding):
     async def _aiterate(
         self, request: ChatRequest, result: GenerationResult, method: str
     ) -> AsyncGenerator[Chunk, None]:
-        import asyncio
-
         flag, emit = self._start_call(), self._events(method)
         tally = Tally(flag, result)
         take = tally.take
         token = enter_call(flag)
-        # cancel() from any thread cancels this task, but only while it waits for the primitive
-        # (a blocked read or a back-off sleep), never inside the consumer's own awaits.
-        loop, task = asyncio.get_running_loop(), asyncio.current_task()
-        waiting = False
-
-        def interrupt() -> None:
-            if waiting and task is not None and not task.done():
-                task.cancel()
-
-        unhook = flag.on_cancel(lambda: loop.call_soon_threadsafe(interrupt))
+        interrupt = TaskInterrupt(flag)
         gen = self._astream(request)
         stopped = False
         if emit:
             emit("start")
         try:
             while True:
-                waiting = True
+                interrupt.waiting = True
                 try:
                     chunk = await gen.__anext__()
                 except StopAsyncIteration:
                     break
                 finally:
-                    waiting = False
+                    interrupt.waiting = False
                 if take(chunk):
                     if emit:
                         emit("chunk", chunk=chunk)
@@ -292,15 +281,15 @@ class LollmsLLMBinding(Seed000Generate, LollmsBinding):
             raise
         except BaseException as exc:
             error = tally.failed(exc)
-            if error is not exc and isinstance(exc, asyncio.CancelledError) and task is not None:
-                task.uncancel()  # the cancel was ours, and it is answered by GenerationCancelled
+            if error is not exc:
+                interrupt.absorb(exc)
             if emit:
                 emit("error", error=error)
             if error is exc:
                 raise
             raise error from exc
         finally:
-            unhook()
+            interrupt.close()
             aclose = getattr(gen, "aclose", None)
             if aclose is not None:
                 await aclose()

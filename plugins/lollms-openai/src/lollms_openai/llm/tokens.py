@@ -59,7 +59,9 @@ class TokenCounter:
         conn = self._conn
         url = conn.server_root + path  # llama.cpp serves these at the root, not under /v1
         # A 200 that is not JSON (a proxy's HTML page) is a typed ServerError, never a raw JSONDecodeError.
-        return http.json_body(http.request(conn.client, "POST", url, settings=conn.settings, json=body), conn.settings.service)
+        return http.json_body(
+            http.request(conn.client, "POST", url, settings=conn.settings, json=body), conn.settings.service
+        )
 
     def _encoding(self) -> Any:
         from lollms_core.tokens import encoding_for_model

@@ -63,9 +63,8 @@ def build_chat_body(request: ChatRequest, model: str, stream: bool, include_usag
         body["response_format"] = {"type": "json_object"}
     body.update(request.extra.get("extra_body") or {})
     body["stream"] = stream  # said explicitly either way (a blocking call sends false)
-    if stream:
-        if include_usage:
-            body["stream_options"] = {"include_usage": True}
+    if stream and include_usage:
+        body["stream_options"] = {"include_usage": True}
     return body
 
 
