@@ -15,7 +15,6 @@ from lollms_core._config_check import CachedManifest
 from lollms_core.errors import ConfigError
 from lollms_core.http import parse_retry_after
 from lollms_core.manifest import Manifest, parse_manifest
-
 from test_manifest import SEED_001
 
 PARAMS = [
@@ -73,9 +72,9 @@ CONFIGS: list[dict[str, Any]] = [
 @pytest.mark.parametrize("config", CONFIGS, ids=range(len(CONFIGS)))
 def test_cached_checker_gives_exactly_the_manifest_result(config: dict[str, Any]) -> None:
     full, cached = _both()
-    for environ in ({}, {"DEMO_API": "from-env-123", "DEMO_KEY": "k-env-123"}):
-        expected = _outcome(lambda: dict(full.validate_config(config, environ=environ)))
-        assert _outcome(lambda: dict(cached.validate_config(config, environ=environ))) == expected
+    for env in ({}, {"DEMO_API": "from-env-123", "DEMO_KEY": "k-env-123"}):
+        expected = _outcome(lambda env=env: dict(full.validate_config(config, environ=env)))  # type: ignore[misc]
+        assert _outcome(lambda env=env: dict(cached.validate_config(config, environ=env))) == expected  # type: ignore[misc]
 
 
 @pytest.mark.parametrize("params", [{}, {"effort": "high", "steps": "3"}, {"effort": "max"}, {"steps": 0}, {"nope": 1}])
@@ -114,8 +113,10 @@ def test_echo_client_from_a_warm_cache_imports_no_pydantic(tmp_path: Path) -> No
 
 @pytest.mark.parametrize(
     ("value", "seconds"),
-    [("120", 120.0), ("0", 0.0), (" 7 ", 7.0), ("NaN", None), ("inf", None), ("-5", None), ("1.5", None)]
-    + [("garbage", None), ("", None), (None, None), ("١٢", None), ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0)],
+    [
+        *[("120", 120.0), ("0", 0.0), (" 7 ", 7.0), ("NaN", None), ("inf", None), ("-5", None), ("1.5", None)],
+        *[("garbage", None), ("", None), (None, None), ("١٢", None), ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0)],
+    ],
 )
 def test_retry_after_is_parsed_per_rfc_9110(value: str | None, seconds: float | None) -> None:
     assert parse_retry_after(value) == seconds

@@ -184,9 +184,9 @@ def test_server_echoing_the_key_has_it_redacted_everywhere(make_binding: Any, fa
     assert KEY not in str(caught.value) and "Bearer ********" in str(caught.value)
     out = _llm(make_binding, scenario, service_key=KEY, strict=False).generate_text("hi")
     assert out["status"] is False and "Invalid credentials" in out["error"] and KEY not in out["error"]
+    argv = ["generate", "-b", "openai", "-m", "fake-model", "-c", f"host_address={scenario.base_url}"]
     cli = subprocess.run(
-        [sys.executable, "-m", "lollms_core.cli", "generate", "-b", "openai", "-m", "fake-model"]
-        + ["-c", f"host_address={scenario.base_url}", "-c", f"service_key={KEY}", "hi"],
+        [sys.executable, "-m", "lollms_core.cli", *argv, "-c", f"service_key={KEY}", "hi"],
         capture_output=True,
         text=True,
         timeout=60,
@@ -207,7 +207,7 @@ def test_no_internal_repr_holds_the_key(make_binding: Any, fault: Any) -> None:
 
 @pytest.mark.parametrize("value", [float("nan"), float("inf"), "nan", "-inf"])
 def test_non_finite_config_floats_are_refused(make_binding: Any, fault: Any, value: Any) -> None:
-    with pytest.raises(ConfigError, match="'timeout'.*finite"):
+    with pytest.raises(ConfigError, match=r"'timeout'.*finite"):
         _llm(make_binding, fault("ok"), timeout=value)
 
 
@@ -232,7 +232,7 @@ def test_non_json_tokenize_reply_is_a_typed_error_not_a_json_decode_error(make_b
     # The probe's typed ServerError means "this server has no usable /tokenize": tiktoken, said so.
     assert llm.tokenize("hello there") == get_encoding("cl100k_base").encode("hello there")
     assert llm.get_model_info()["token_counts_exact"] is False
-    with pytest.raises(ServerError, match="tokenize answered 200 with an HTML page"):
+    with pytest.raises(ServerError, match=r"tokenize answered 200 with an HTML page"):
         llm.connection.post_json(llm.connection.server_root + "/tokenize", {"content": "x"})
 
 
