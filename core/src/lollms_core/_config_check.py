@@ -8,7 +8,6 @@ calls the same functions, so the error messages are the same whichever path ran.
 
 from __future__ import annotations
 
-import difflib
 import json
 import math
 import os
@@ -198,6 +197,8 @@ def check_call(
 
 def unknown(key: str, known: list[str], where: str, kind: str = "parameter") -> str:
     """The message for an unknown key: close matches first, then everything known."""
+    import difflib  # only on this error path: it costs more to import than the checks to run
+
     close = difflib.get_close_matches(key, known, n=3, cutoff=0.5)
     hint = f"; did you mean {' or '.join(map(repr, close))}?" if close else ""
     listing = ", ".join(sorted(known)) or "none"

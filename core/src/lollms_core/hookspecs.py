@@ -12,7 +12,6 @@ decorated with :data:`lollms_core.hookimpl`.
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Union
@@ -20,6 +19,8 @@ from typing import TYPE_CHECKING, Any, Union
 import pluggy
 
 if TYPE_CHECKING:
+    import argparse  # annotations only: argparse costs ~1 ms at every import of lollms_core
+
     from .manifest import Manifest
     from .types import GenerationEvent
 

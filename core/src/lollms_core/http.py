@@ -13,8 +13,6 @@ are the only retry loops.
 from __future__ import annotations
 
 import contextlib
-import datetime
-import email.utils
 import json
 import random
 import socket
@@ -143,6 +141,9 @@ def parse_retry_after(value: str | None) -> float | None:
     text = value.strip()
     if text.isascii() and text.isdigit():
         return float(int(text))
+    import datetime
+    import email.utils
+
     try:
         when = email.utils.parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError, OverflowError):

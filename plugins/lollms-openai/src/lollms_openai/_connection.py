@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import httpx
 from lollms_core import http
 from lollms_core.errors import ConfigError, NotFoundError
+
+if TYPE_CHECKING:
+    import asyncio
 
 __all__ = ["OpenAIConnection", "normalise_base_url"]
 
@@ -70,6 +72,8 @@ class OpenAIConnection:
 
     def async_client(self) -> httpx.AsyncClient:
         """The pooled async client of the running event loop."""
+        import asyncio  # not at import: a sync-only program never pays for it
+
         loop = asyncio.get_running_loop()
         if self._async is None or self._async[0] is not loop:
             self._async = (loop, http.make_async_client(self.settings))
