@@ -7,7 +7,7 @@ handed to ``json.loads`` once as bytes, no per-line text objects.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import httpx
@@ -54,7 +54,7 @@ def _decode_json(data: str | bytes, kind: str) -> Any:
 
 # The C scanner behind json.loads, called directly: json.loads on every event costs more in its
 # wrappers (type checks, encoding detection, two whitespace regexes) than in the parse itself.
-_scan_once = json.JSONDecoder().scan_once
+_scan_once: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
 
 
 def _decode_fast(data: bytes, kind: str) -> Any:
