@@ -136,6 +136,60 @@ def _cancelled_error() -> type[BaseException]:
     return asyncio.CancelledError
 
 
+class Call:
+    """One generation's bookkeeping: every decision the sync and async loops share.
+
+    Events (start, chunk, end, error) when someone listens, the tally, cancel-to-exception
+    mapping, and the current-call context the HTTP layer hooks its aborts onto. The loops in
+    ``llm.py`` only iterate and call these.
+    """
+
+    __slots__ = ("_emit", "_end", "_token", "completed", "flag", "result", "stopped", "take", "tally")
+
+    def __init__(
+        self,
+        flag: CallControl,
+        emit: Callable[..., None] | None,
+        result: GenerationResult,
+        end: Callable[[CallControl], None],
+    ) -> None:
+        self.flag, self.result, self._emit, self._end = flag, result, emit, end
+        self.tally = Tally(flag, result)
+        #: ``take(chunk)`` records a chunk and says whether to deliver it (emitting it if observed).
+        self.take: Callable[[Chunk], bool] = self.tally.take if emit is None else self._take_and_emit
+        self._token = enter_call(flag)
+        self.stopped = self.completed = False
+        if emit is not None:
+            emit("start")
+
+    def _take_and_emit(self, chunk: Chunk) -> bool:
+        if not self.tally.take(chunk):
+            return False
+        assert self._emit is not None
+        self._emit("chunk", chunk=chunk)
+        return True
+
+    def done(self) -> None:
+        """The primitive ended normally (a cancel that came in the meantime still wins)."""
+        self.tally.check_cancel()
+        self.completed = True
+
+    def fail(self, exc: BaseException) -> BaseException:
+        """The exception to raise for ``exc`` (see :meth:`Tally.failed`), reported to observers."""
+        error = self.tally.failed(exc)
+        if self._emit is not None:
+            self._emit("error", error=error)
+        return error
+
+    def close(self) -> None:
+        """Leave the call: fill the result, and tell observers it ended (unless it failed)."""
+        leave_call(self._token)
+        self._end(self.flag)
+        self.tally.finish()
+        if self._emit is not None and (self.stopped or self.completed):
+            self._emit("end", result=self.result)
+
+
 class Delivery:
     """A user callback as the run loops call it: arity adapted, exceptions as :class:`CallbackError`."""
 

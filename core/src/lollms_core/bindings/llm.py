@@ -8,7 +8,7 @@ error rule the same way for every binding.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator
 from dataclasses import replace
 from typing import Any, ClassVar, Union
 
@@ -24,7 +24,7 @@ from ..types import (
     Modality,
     StreamingCallback,
 )
-from ._streaming import Delivery, Tally, TaskInterrupt, closable, enter_call, leave_call, stream_in_thread
+from ._streaming import Call, Delivery, TaskInterrupt, closable, stream_in_thread
 from .base import LollmsBinding, seed_result
 from .legacy import Seed000Generate
 from .options import SAMPLING_OPTIONS, merge_options
@@ -138,46 +138,29 @@ class LollmsLLMBinding(Seed000Generate, LollmsBinding):
             it.close()
         return result
 
+    def _call(self, result: GenerationResult, method: str) -> Call:
+        return Call(self._start_call(), self._events(method), result, self._end_call)
+
     def _iterate(self, request: ChatRequest, result: GenerationResult, method: str) -> Generator[Chunk, None, None]:
-        flag, emit = self._start_call(), self._events(method)
-        tally = Tally(flag, result)
-        take = tally.take
-        token = enter_call(flag)
+        call = self._call(result, method)
         gen = closable(self._stream(request))
-        stopped = False
-        if emit:
-            emit("start")
+        take = call.take
         try:
-            if emit is None:
-                for chunk in gen:
-                    if take(chunk):
-                        yield chunk
-            else:
-                for chunk in gen:
-                    if take(chunk):
-                        emit("chunk", chunk=chunk)
-                        yield chunk
-            tally.check_cancel()
+            for chunk in gen:
+                if take(chunk):
+                    yield chunk
+            call.done()
         except GeneratorExit:
-            # The consumer stopped (callback returned False, or it left the stream): a normal end.
-            stopped = True
+            call.stopped = True  # the consumer stopped (callback returned False, or it left): a normal end
             raise
         except BaseException as exc:
-            error = tally.failed(exc)
-            if emit:
-                emit("error", error=error)
+            error = call.fail(exc)
             if error is exc:
                 raise
             raise error from exc
         finally:
             gen.close()
-            leave_call(token)
-            self._end_call(flag)
-            tally.finish()
-            if emit and stopped:
-                emit("end", result=result)
-        if emit:
-            emit("end", result=result)
+            call.close()
 
     def stream(self, prompt: Prompt, **kwargs: Any) -> Iterator[Chunk]:
         """Iterate over the answer's chunks (``str(chunk)`` is its text). Breaking out closes the upstream."""
@@ -250,20 +233,20 @@ class LollmsLLMBinding(Seed000Generate, LollmsBinding):
         return result
 
     async def _aiterate(
-        self, request: ChatRequest, result: GenerationResult, method: str
+        self,
+        request: ChatRequest | Callable[[], ChatRequest],
+        result: GenerationResult | None,
+        method: str,
     ) -> AsyncGenerator[Chunk, None]:
-        flag, emit = self._start_call(), self._events(method)
-        tally = Tally(flag, result)
-        take = tally.take
-        token = enter_call(flag)
-        interrupt = TaskInterrupt(flag)
+        if callable(request):  # astream(): build (and check) the request on first iteration
+            request = request()
+        call = self._call(result if result is not None else GenerationResult(text=""), method)
+        interrupt = TaskInterrupt(call.flag)
         gen = self._astream(request)
-        stopped = False
-        if emit:
-            emit("start")
+        take = call.take
         try:
             while True:
-                interrupt.waiting = True
+                interrupt.waiting = True  # only now may cancel() cancel this task
                 try:
                     chunk = await gen.__anext__()
                 except StopAsyncIteration:
@@ -271,20 +254,15 @@ class LollmsLLMBinding(Seed000Generate, LollmsBinding):
                 finally:
                     interrupt.waiting = False
                 if take(chunk):
-                    if emit:
-                        emit("chunk", chunk=chunk)
                     yield chunk
-            tally.check_cancel()
+            call.done()
         except GeneratorExit:
-            # The consumer stopped (callback returned False, or it left the stream): a normal end.
-            stopped = True
+            call.stopped = True
             raise
         except BaseException as exc:
-            error = tally.failed(exc)
+            error = call.fail(exc)
             if error is not exc:
                 interrupt.absorb(exc)
-            if emit:
-                emit("error", error=error)
             if error is exc:
                 raise
             raise error from exc
@@ -293,26 +271,15 @@ class LollmsLLMBinding(Seed000Generate, LollmsBinding):
             aclose = getattr(gen, "aclose", None)
             if aclose is not None:
                 await aclose()
-            leave_call(token)
-            self._end_call(flag)
-            tally.finish()
-            if emit and stopped:
-                emit("end", result=result)
-        if emit:
-            emit("end", result=result)
+            call.close()
 
-    async def astream(self, prompt: Prompt, **kwargs: Any) -> AsyncIterator[Chunk]:
-        """Async :meth:`stream`."""
-        request = self.build_request(prompt, method="generate_text", **kwargs)
-        it = self._aiterate(request, GenerationResult(text=""), "astream")
-        try:
-            async for chunk in it:
-                yield chunk
-        finally:
-            # ``async for`` does not close the inner generator when this one is closed early
-            # (there is no async ``yield from``): close it here, inside the running loop, so the
-            # upstream connection closes now and not in a garbage-collector finalizer later.
-            await it.aclose()
+    def astream(self, prompt: Prompt, **kwargs: Any) -> AsyncIterator[Chunk]:
+        """Async :meth:`stream`: an async generator; closing it (``aclose``) closes the upstream now.
+
+        The loop's own generator is returned, not wrapped: one async-generator layer less per chunk.
+        Arguments are still checked on first iteration, as for a generator function.
+        """
+        return self._aiterate(lambda: self.build_request(prompt, method="generate_text", **kwargs), None, "astream")
 
     async def agenerate_text(
         self,
