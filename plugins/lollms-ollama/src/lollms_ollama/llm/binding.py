@@ -38,8 +38,7 @@ class OllamaBinding(LollmsLLMBinding):
         super().__init__(**config)
         self.host_address = normalise_host(str(self.config["host_address"] or ""))
         headers = {"Accept": "application/x-ndjson, application/json"}
-        if self.config["service_key"]:
-            headers["Authorization"] = f"Bearer {self.config['service_key']}"
+        key = self.config["service_key"]
         timeout = float(self.config["timeout"])
         self.settings = http.HttpSettings(
             base_url=self.host_address,
@@ -48,6 +47,8 @@ class OllamaBinding(LollmsLLMBinding):
             connect_timeout=min(10.0, timeout),
             retry=http.RetryPolicy(max_retries=int(self.config["max_retries"])),
             service="Ollama",
+            # Held masked; the header is built per request, so no repr (vars(binding)...) shows the key.
+            bearer=http.Secret(str(key)) if key else None,
         )
         self._client = http.make_client(self.settings)
         self._keep_alive = str(self.config["keep_alive"] or "")
