@@ -22,6 +22,8 @@ class CallControl(threading.Event):
 
     def __init__(self) -> None:
         super().__init__()
+        #: ``is_set()`` as a plain attribute: read once per streamed chunk, so no method call.
+        self.cancelled = False
         self._hooks: list[Callable[[], None]] = []
         self._hooks_lock = threading.Lock()
 
@@ -46,6 +48,7 @@ class CallControl(threading.Event):
         """Cancel: raise the flag, then run every registered abort hook once."""
         with self._hooks_lock:
             super().set()
+            self.cancelled = True
             hooks, self._hooks = self._hooks, []
         for hook in hooks:
             with contextlib.suppress(Exception):  # one failing abort hook must not stop the others

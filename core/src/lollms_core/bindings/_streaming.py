@@ -83,14 +83,14 @@ class Tally:
 
     __slots__ = ("flag", "parts", "result", "thoughts")
 
-    def __init__(self, flag: Any, result: GenerationResult) -> None:
+    def __init__(self, flag: CallControl, result: GenerationResult) -> None:
         self.flag, self.result = flag, result
         self.parts: list[str] = []
         self.thoughts: list[str] = []
 
     def take(self, chunk: Chunk) -> bool:
         """Record a chunk; return whether it carries text to deliver. Raises if cancelled."""
-        if self.flag.is_set():
+        if self.flag.cancelled:
             self.check_cancel()
         if chunk.meta:
             self.result.finish_reason = chunk.meta.get("finish_reason", self.result.finish_reason)
