@@ -15,6 +15,7 @@ from .errors import BindingLoadError
 from .types import Modality
 
 if TYPE_CHECKING:
+    from ._config_check import ConfigChecker
     from .bindings.base import LollmsBinding
     from .manifest import Manifest
     from .registry import Registry
@@ -51,6 +52,7 @@ class BindingSpec:
     """
 
     __slots__ = (
+        "_checker",
         "_cls",
         "_manifest",
         "_warning",
@@ -89,6 +91,7 @@ class BindingSpec:
         self.manifest_data = manifest_data
         self.registry: Optional[Registry] = None
         self._cls: Optional[type[LollmsBinding]] = None
+        self._checker: Optional[ConfigChecker] = None
 
     @property
     def warning(self) -> str | None:
@@ -133,6 +136,21 @@ class BindingSpec:
     def manifest(self, value: Optional[Manifest]) -> None:
         self._manifest = value
 
+    @property
+    def checker(self) -> Optional[ConfigChecker]:
+        """What creating a binding needs of its manifest (name, class, config checks), without pydantic.
+
+        From the cache's data (validated by pydantic when it was cached) unless the full
+        manifest is already built; ``None`` for a broken row.
+        """
+        if self._manifest is not None:
+            return self._manifest
+        if self._checker is None and self.manifest_data is not None:
+            from ._config_check import CachedManifest
+
+            self._checker = CachedManifest(self.manifest_data)
+        return self._checker
+
     def __repr__(self) -> str:
         mod = self.modality.value if self.modality else "?"
         tail = f" error={self.error!r}" if self.error else ""
@@ -153,9 +171,10 @@ class BindingSpec:
         """
         if self._cls is not None:
             return self._cls
-        if not self.usable or self.manifest is None:
+        checker = self.checker
+        if not self.usable or checker is None:
             raise BindingLoadError(f"binding '{self.name}' from {self.distribution} is broken: {self.error}")
-        path = self.manifest.class_path or f"{self.package}:"
+        path = checker.class_path or f"{self.package}:"
         module_name, _, attr = path.partition(":")
         try:
             module = importlib.import_module(module_name)
@@ -166,7 +185,7 @@ class BindingSpec:
                 f"cannot import {self.modality.value if self.modality else ''} binding '{self.name}' "
                 f"({module_name}:{attr or 'BindingName'}) from {self.distribution}: {type(exc).__name__}: {exc}"
             ) from exc
-        base_module, base_name = _BASES[self.manifest.modality]
+        base_module, base_name = _BASES[Modality(checker.modality)]
         # Read from sys.modules, not imported: a class that subclasses the base has imported it
         # already, and the registry layer keeps no import edge towards the bindings.
         base = getattr(sys.modules.get(base_module), base_name, None)
@@ -179,14 +198,14 @@ class BindingSpec:
         """A new binding instance that knows this spec (its name, manifest and registry) from birth.
 
         The spec is set on the instance before ``__init__`` runs, so the base validates
-        ``config`` against THIS row's manifest even when the class serves several rows.
+        ``config`` against THIS row's manifest even when the class serves several rows (with
+        the cached manifest's checker: no pydantic on the warm path).
         """
         cls = self.load_class()
         binding = cls.__new__(cls)
         binding.spec = self
-        binding.manifest = self.manifest
-        binding.__init__(**config)  # type: ignore[misc]  # two-step construction, see docstring
-        return binding
+        binding.__init__(**config)  # two-step construction, see docstring
+        return cast("LollmsBinding", binding)
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON shape of ``lollms bindings --json``."""

@@ -158,7 +158,9 @@ def _version() -> str:
 
 
 def _one_line(text: object) -> str:
-    return " ".join(str(text).split())
+    from ._secrets import redact  # stderr is an error message like any other: no key may reach it
+
+    return redact(" ".join(str(text).split()))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

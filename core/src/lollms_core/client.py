@@ -222,7 +222,7 @@ class LollmsClient(LollmsClientNames, MediaMixin, BatchMixin):
 
         Returns whether the manifest has a ``model_name`` setting (else the model is set with ``load_model``).
         """
-        manifest = self.registry.get(Modality.LLM, name).manifest
+        manifest = self.registry.get(Modality.LLM, name).checker  # no pydantic on the warm path
         declared = {p.name for p in manifest.parameters} if manifest is not None else set()
         if host is not None:
             if "host_address" in declared:

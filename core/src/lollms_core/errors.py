@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._secrets import redact
+
 __all__ = [
     "AllMembersFailedError",
     "AmbiguousBindingError",
@@ -94,7 +96,8 @@ class BackendError(LollmsError):
         partial_text: str = "",
         retry_after: float | None = None,
     ) -> None:
-        super().__init__(message)
+        # Messages are built from server bodies and transport exceptions: scrub keys here, once for all.
+        super().__init__(redact(message))
         self.status_code = status_code
         self.partial_text = partial_text
         self.retry_after = retry_after
@@ -179,7 +182,7 @@ def error_dict(exc: BaseException) -> dict[str, Any]:
     Seed-named generation methods return this for a :class:`BackendError` unless made
     with ``strict=True``; everything else raises.
     """
-    out: dict[str, Any] = {"status": False, "error": str(exc), "error_type": type(exc).__name__}
+    out: dict[str, Any] = {"status": False, "error": redact(str(exc)), "error_type": type(exc).__name__}
     partial = getattr(exc, "partial_text", "")
     if partial:
         out["partial_text"] = partial

@@ -16,7 +16,6 @@ documents; a plugin that raises (``SystemExit`` included) never hides the others
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Union
@@ -24,6 +23,8 @@ from typing import TYPE_CHECKING, Any, Union
 import pluggy
 
 if TYPE_CHECKING:
+    import argparse  # annotations only: argparse costs ~1 ms at every import of lollms_core
+
     from .manifest import Manifest
     from .types import GenerationEvent
 

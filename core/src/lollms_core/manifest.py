@@ -8,15 +8,14 @@ config is checked and coerced against it before a binding is constructed.
 
 from __future__ import annotations
 
-import difflib
-import json
-import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from .errors import ConfigError, ManifestError
+from ._config_check import BindingConfig, check_call, check_config
+from ._config_check import coerce as _coerce
+from .errors import ManifestError
 from .types import CORE_API_VERSION, Modality
 
 __all__ = ["CORE_API_VERSION", "BindingConfig", "Command", "Manifest", "Parameter", "parse_manifest"]
@@ -33,17 +32,6 @@ _TYPE_ALIASES = {
     "object": "dict",
     "json": "dict",
 }
-_PY_TYPES: dict[str, tuple[type, ...]] = {
-    "str": (str,),
-    "int": (int,),
-    "float": (int, float),
-    "bool": (bool,),
-    "list": (list, tuple),
-    "dict": (dict,),
-}
-_TRUE = {"true", "1", "yes", "on"}
-_FALSE = {"false", "0", "no", "off"}
-_MASK = "********"
 
 
 class Parameter(BaseModel):
@@ -87,50 +75,10 @@ class Parameter(BaseModel):
         """Return ``value`` converted to this parameter's type, or raise :class:`ConfigError`.
 
         Strings are parsed (``"3"`` → 3, ``"true"`` → True, JSON for lists and dicts) because
-        command lines and environment variables only carry text.
+        command lines and environment variables only carry text; non-finite floats are refused;
+        secrets are stripped and may not hold control characters (see :func:`_config_check.coerce`).
         """
-        shown = _MASK if self.is_secret else repr(value)
-        if isinstance(value, str) and self.type != "str":
-            value = self._parse_text(value, shown, where)
-        ok = isinstance(value, _PY_TYPES[self.type]) and not (self.type in ("int", "float") and isinstance(value, bool))
-        if not ok and self.type == "int" and isinstance(value, float) and value.is_integer():
-            value, ok = int(value), True
-        if not ok:
-            raise ConfigError(
-                f"{where}: parameter '{self.name}' expects {self.type}, got {shown} ({type(value).__name__})"
-            )
-        if self.type == "float":
-            value = float(value)
-        if self.type == "list":
-            value = list(value)
-        if self.options and value not in self.options:
-            allowed = "<hidden>" if self.is_secret else ", ".join(map(repr, self.options))
-            raise ConfigError(f"{where}: parameter '{self.name}' is {shown}; allowed values: {allowed}")
-        if self.min is not None and value < self.min:
-            raise ConfigError(f"{where}: parameter '{self.name}' is {shown}; it must be >= {self.min:g}")
-        if self.max is not None and value > self.max:
-            raise ConfigError(f"{where}: parameter '{self.name}' is {shown}; it must be <= {self.max:g}")
-        return value
-
-    def _parse_text(self, text: str, shown: str, where: str) -> Any:
-        s = text.strip()
-        try:
-            if self.type == "int":
-                return int(s)
-            if self.type == "float":
-                return float(s)
-            if self.type == "bool":
-                if s.lower() in _TRUE | _FALSE:
-                    return s.lower() in _TRUE
-                raise ValueError(s)
-            if self.type == "list":
-                return json.loads(s) if s.startswith("[") else [p.strip() for p in s.split(",") if p.strip()]
-            return json.loads(s)
-        except ValueError:
-            hint = {"bool": " (true/false)", "list": " (JSON list or a,b,c)", "dict": " (a JSON object)"}
-            raise ConfigError(
-                f"{where}: parameter '{self.name}' expects {self.type}{hint.get(self.type, '')}, got {shown}"
-            ) from None
+        return _coerce(self, value, where)
 
 
 class Command(BaseModel):
@@ -211,25 +159,7 @@ class Manifest(BaseModel):
         :raises ConfigError: unknown key (with close matches), wrong type, value not allowed,
             or a mandatory value missing.
         """
-        env = os.environ if environ is None else environ
-        known = {p.name: p for p in self.parameters}
-        where = f"{self.modality.value} binding '{self.name}'"
-        for key in config:
-            if key not in known:
-                raise ConfigError(_unknown(key, list(known), where))
-        values: dict[str, Any] = {}
-        for p in self.parameters:
-            raw = config.get(p.name)
-            if (raw is None or raw == "") and p.env and env.get(p.env):
-                raw = env[p.env]
-            if raw is None or (raw == "" and p.type != "str"):
-                if p.mandatory and (p.default is None or p.default == ""):
-                    how = f" (or set ${p.env})" if p.env else ""
-                    raise ConfigError(f"{where}: parameter '{p.name}' is mandatory{how}: {p.description}".rstrip(": "))
-                values[p.name] = p.coerce(p.default, where=where) if p.default not in (None, "") else p.default
-            else:
-                values[p.name] = p.coerce(raw, where=where)
-        return BindingConfig(values, frozenset(p.name for p in self.parameters if p.is_secret))
+        return check_config(self.parameters, config, f"{self.modality.value} binding '{self.name}'", environ)
 
     def validate_call(self, method: str, params: Mapping[str, Any], also_known: tuple[str, ...] = ()) -> dict[str, Any]:
         """Check per-call options against ``<method>_parameters`` (and ``model_input_parameters``).
@@ -239,53 +169,7 @@ class Manifest(BaseModel):
         declared = {
             p.name: p for p in (*self.method_parameters.get(method, ()), *self.method_parameters.get("model", ()))
         }
-        where = f"{self.name}.{method}()"
-        out: dict[str, Any] = {}
-        for key, value in params.items():
-            p = declared.get(key)
-            if p is None:
-                raise ConfigError(_unknown(key, [*also_known, *declared], where, kind="option"))
-            if value is not None:
-                out[key] = p.coerce(value, where=where)
-        for p in declared.values():
-            if p.name not in out and p.default not in (None, ""):
-                out[p.name] = p.default
-        return out
-
-
-class BindingConfig(Mapping[str, Any]):
-    """A binding's validated configuration: read like a dict; secrets masked in every repr."""
-
-    __slots__ = ("_secret", "_values")
-
-    def __init__(self, values: Mapping[str, Any], secret: frozenset[str] = frozenset()) -> None:
-        self._values = dict(values)
-        self._secret = secret
-
-    def __getitem__(self, key: str) -> Any:
-        return self._values[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._values)
-
-    def __len__(self) -> int:
-        return len(self._values)
-
-    def masked(self) -> dict[str, Any]:
-        """A plain dict safe to log: secret values replaced by ``********``."""
-        return {k: (_MASK if k in self._secret and v else v) for k, v in self._values.items()}
-
-    def __repr__(self) -> str:
-        return f"BindingConfig({self.masked()!r})"
-
-    __str__ = __repr__
-
-
-def _unknown(key: str, known: list[str], where: str, kind: str = "parameter") -> str:
-    close = difflib.get_close_matches(key, known, n=3, cutoff=0.5)
-    hint = f"; did you mean {' or '.join(map(repr, close))}?" if close else ""
-    listing = ", ".join(sorted(known)) or "none"
-    return f"{where}: unknown {kind} '{key}'{hint} (known: {listing})"
+        return check_call(declared, params, f"{self.name}.{method}()", also_known)
 
 
 _SECTION_KEYS = ("input_parameters", "global_input_parameters")

@@ -155,12 +155,16 @@ class ChatRequest:
     :param model: the model to use, or ``None`` for the binding's current one.
     :param options: sampling options, already validated.
     :param extra: per-call parameters declared by the manifest (``generate_text_parameters``), validated.
+    :param streaming: ``False`` when nobody consumes chunks as they arrive (a blocking call with no
+        callback and no observer): an HTTP binding may then ask for one non-streamed response and
+        yield its chunks from that. The base sets it; a binding may ignore it.
     """
 
     messages: list[Message]
     model: str | None = None
     options: GenerationOptions = field(default_factory=GenerationOptions)
     extra: dict[str, Any] = field(default_factory=dict)
+    streaming: bool = True
 
     @property
     def images(self) -> list[ImageInput]:

@@ -44,6 +44,7 @@ def test_sampling_options_reach_ollama_under_its_names(make_binding: Make, ollam
         seed=11,
         n_threads=2,
         stop=["\n\n"],
+        streaming_callback=lambda *_: None,  # consumed chunks: a stream
     )
     body = ollama_server.records.last("/api/chat")["body"]
     assert body["options"] == {
@@ -61,6 +62,16 @@ def test_sampling_options_reach_ollama_under_its_names(make_binding: Make, ollam
     assert body["keep_alive"] == "7m"
     assert body["stream"] is True
     assert "think" not in body, "think must only be sent when asked for (non-thinking models reject it)"
+
+
+def test_a_blocking_call_asks_for_one_json_body(make_binding: Make, ollama_server: OllamaTestServer) -> None:
+    binding = make_binding()
+    text = binding.generate_text("Say hello.", n_predict=4)
+    assert isinstance(text, str) and text
+    assert ollama_server.records.last("/api/chat")["body"]["stream"] is False  # nobody consumed chunks
+    seen: list[str] = []
+    assert binding.generate_text("Say hello.", n_predict=4, streaming_callback=lambda c, *_: seen.append(c))
+    assert ollama_server.records.last("/api/chat")["body"]["stream"] is True and seen
 
 
 def test_unset_options_are_left_to_the_server(make_binding: Make, ollama_server: OllamaTestServer) -> None:

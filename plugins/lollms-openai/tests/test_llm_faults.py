@@ -20,6 +20,10 @@ from lollms_core.errors import (
 from lollms_core.types import MSG_TYPE
 
 
+def _ignore(*_: Any) -> None:
+    """A streaming callback that only makes the call a stream (chunks are consumed)."""
+
+
 def _llm(make_binding: Any, scenario: Any, **config: Any) -> Any:
     config.setdefault("model_name", "fake-model")
     config.setdefault("strict", True)
@@ -98,13 +102,14 @@ def test_cut_stream_keeps_and_reports_partial_text(make_binding: Any, fault: Any
 
 
 def test_cut_stream_in_the_seed_error_dict(make_binding: Any, fault: Any) -> None:
-    out = _llm(make_binding, fault("cut"), strict=False).generate_text("hi")
+    # A consumer of chunks makes it a stream (a blocking call is one non-streamed request).
+    out = _llm(make_binding, fault("cut"), strict=False).generate_text("hi", streaming_callback=_ignore)
     assert out["status"] is False and out["partial_text"] == "one two three"
 
 
 def test_malformed_sse_line_is_a_server_error_quoting_it(make_binding: Any, fault: Any) -> None:
     with pytest.raises(ServerError, match="this is not json") as caught:
-        _llm(make_binding, fault("malformed")).generate_text("hi")
+        _llm(make_binding, fault("malformed")).generate_text("hi", streaming_callback=_ignore)
     assert caught.value.partial_text == "good"
 
 
@@ -118,7 +123,7 @@ def test_slow_server_is_a_timeout(make_binding: Any, fault: Any) -> None:
 
 def test_stalled_stream_is_a_timeout_keeping_partial_text(make_binding: Any, fault: Any) -> None:
     with pytest.raises(BackendError) as caught:
-        _llm(make_binding, fault("slowstream"), timeout=0.5).generate_text("hi")
+        _llm(make_binding, fault("slowstream"), timeout=0.5).generate_text("hi", streaming_callback=_ignore)
     assert isinstance(caught.value, (BackendTimeoutError, ServerError))
     assert caught.value.partial_text == "first"
 
@@ -183,8 +188,8 @@ def test_inline_think_tags_split_across_chunks_become_thoughts(make_binding: Any
 def test_server_rejecting_stream_options_is_asked_again_without(make_binding: Any, fault: Any) -> None:
     scenario = fault("nostreamopts")
     llm = _llm(make_binding, scenario)
-    assert llm.generate_text("a b") == "echo: a b"
-    assert llm.generate_text("c") == "echo: c"
+    assert llm.generate_text("a b", streaming_callback=_ignore) == "echo: a b"
+    assert llm.generate_text("c", streaming_callback=_ignore) == "echo: c"
     bodies = [r["body"] for r in scenario.seen()["requests"]]
     assert ["stream_options" in b for b in bodies] == [True, False, False]  # remembered after one refusal
 

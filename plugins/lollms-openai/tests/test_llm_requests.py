@@ -83,6 +83,7 @@ def test_sampling_options_are_mapped(make_binding: Any, fault: Any) -> None:
         repeat_penalty=1.3,
         stop=["\n\n"],
         system_prompt="Be brief.",
+        streaming_callback=lambda *_: None,  # chunks consumed: an SSE stream
     )
     body = _last_request(scenario)["body"]
     assert body["messages"][0] == {"role": "system", "content": "Be brief."}
@@ -96,6 +97,17 @@ def test_sampling_options_are_mapped(make_binding: Any, fault: Any) -> None:
     }
     assert body["frequency_penalty"] == pytest.approx(0.3)  # repeat_penalty - 1: an approximation
     assert body["stream"] is True and body["stream_options"] == {"include_usage": True}
+
+
+def test_a_blocking_call_is_one_non_streamed_request(make_binding: Any, fault: Any) -> None:
+    scenario = fault("ok")
+    llm = make_binding("LLM", host_address=scenario.base_url, model_name="m")
+    assert llm.generate_text("one two") == "echo: one two"
+    body = _last_request(scenario)["body"]
+    assert not body.get("stream") and "stream_options" not in body  # nobody consumed chunks: one JSON body
+    chunks: list[str] = []
+    assert llm.generate_text("one two", streaming_callback=lambda c, *_: chunks.append(c)) == "echo: one two"
+    assert _last_request(scenario)["body"]["stream"] is True and len(chunks) > 1
 
 
 def test_unset_options_are_not_sent(make_binding: Any, fault: Any) -> None:

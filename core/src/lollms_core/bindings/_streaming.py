@@ -5,20 +5,31 @@ Private to the LLM base; kept apart so ``llm.py`` reads as the contract it imple
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import functools
 from collections.abc import AsyncIterator, Callable, Generator, Iterator
 from typing import Any
 
-from ..errors import BackendError, GenerationCancelled
+from .._cancel import CallControl, current_call
+from ..errors import BackendError, CallbackError, GenerationCancelled
 from ..types import MSG_TYPE, Chunk, GenerationResult, StreamingCallback
+
+_THOUGHT = MSG_TYPE.MSG_TYPE_THOUGHT_CHUNK  # module constant: no enum-class lookup per chunk
 
 
 async def stream_in_thread(it: Iterator[Chunk]) -> AsyncIterator[Chunk]:
-    """Run a blocking chunk iterator in a worker thread, one ``next()`` at a time."""
+    """Run a blocking chunk iterator in a worker thread, one ``next()`` at a time.
+
+    The worker runs in a copy of this context, so the sync HTTP layer sees the current call and
+    ``cancel()`` can shut a read blocked in the worker down.
+    """
     import asyncio
     import threading
 
     gen = closable(it)
     loop = asyncio.get_running_loop()
+    ctx = contextvars.copy_context()
     done = object()
     pending: Any = None
     # A cancelled await does not stop the worker inside next(): closing the generator then would
@@ -35,7 +46,7 @@ async def stream_in_thread(it: Iterator[Chunk]) -> AsyncIterator[Chunk]:
 
     try:
         while True:
-            pending = loop.run_in_executor(None, step)
+            pending = loop.run_in_executor(None, functools.partial(ctx.run, step))
             chunk = await pending
             pending = None
             if chunk is done:
@@ -86,20 +97,22 @@ class Tally:
 
     __slots__ = ("flag", "parts", "result", "thoughts")
 
-    def __init__(self, flag: Any, result: GenerationResult) -> None:
+    def __init__(self, flag: CallControl, result: GenerationResult) -> None:
         self.flag, self.result = flag, result
         self.parts: list[str] = []
         self.thoughts: list[str] = []
 
     def take(self, chunk: Chunk) -> bool:
         """Record a chunk; return whether it carries text to deliver. Raises if cancelled."""
-        self.check_cancel()
+        if self.flag.cancelled:
+            self.check_cancel()
         if chunk.meta:
             self.result.finish_reason = chunk.meta.get("finish_reason", self.result.finish_reason)
             self.result.usage.update(chunk.meta.get("usage") or {})
-        if not chunk.text:
+        text = chunk.text
+        if not text:
             return False
-        (self.thoughts if chunk.type == MSG_TYPE.MSG_TYPE_THOUGHT_CHUNK else self.parts).append(chunk.text)
+        (self.thoughts if chunk.type == _THOUGHT else self.parts).append(text)
         return True
 
     def check_cancel(self) -> None:
@@ -108,11 +121,147 @@ class Tally:
             self.result.stopped_by = "cancel"
             raise GenerationCancelled(partial_text="".join(self.parts))
 
-    def failed(self, exc: BaseException) -> None:
-        """Attach the text received so far to a backend error."""
+    def failed(self, exc: BaseException) -> BaseException:
+        """The exception to raise for ``exc``: with the partial text; a cancel's aftermath is the cancel.
+
+        Once ``cancel()`` aborted a blocked read or a back-off, the error that produced (a broken
+        connection, a cancelled task, an unfinished stream) is :class:`GenerationCancelled`.
+        """
+        if self.flag.is_set() and isinstance(exc, (BackendError, _cancelled_error())):
+            self.result.stopped_by = "cancel"
+            cancelled = GenerationCancelled(partial_text="".join(self.parts))
+            cancelled.__cause__ = exc
+            return cancelled
+        if isinstance(exc, GenerationCancelled) and not exc.partial_text:
+            exc.partial_text = "".join(self.parts)
+            self.result.stopped_by = "cancel"
         if isinstance(exc, BackendError) and not exc.partial_text:
             exc.partial_text = "".join(self.parts)
+        return exc
 
     def finish(self) -> None:
         """Write the accumulated text into the result."""
         self.result.text, self.result.thoughts = "".join(self.parts), "".join(self.thoughts)
+
+
+def _cancelled_error() -> type[BaseException]:
+    import asyncio
+
+    return asyncio.CancelledError
+
+
+class Call:
+    """One generation's bookkeeping: every decision the sync and async loops share.
+
+    Events (start, chunk, end, error) when someone listens, the tally, cancel-to-exception
+    mapping, and the current-call context the HTTP layer hooks its aborts onto. The loops in
+    ``llm.py`` only iterate and call these.
+    """
+
+    __slots__ = ("_emit", "_end", "_token", "completed", "flag", "result", "stopped", "take", "tally")
+
+    def __init__(
+        self,
+        flag: CallControl,
+        emit: Callable[..., None] | None,
+        result: GenerationResult,
+        end: Callable[[CallControl], None],
+    ) -> None:
+        self.flag, self.result, self._emit, self._end = flag, result, emit, end
+        self.tally = Tally(flag, result)
+        #: ``take(chunk)`` records a chunk and says whether to deliver it (emitting it if observed).
+        self.take: Callable[[Chunk], bool] = self.tally.take if emit is None else self._take_and_emit
+        self._token = enter_call(flag)
+        self.stopped = self.completed = False
+        if emit is not None:
+            emit("start")
+
+    def _take_and_emit(self, chunk: Chunk) -> bool:
+        if not self.tally.take(chunk):
+            return False
+        assert self._emit is not None
+        self._emit("chunk", chunk=chunk)
+        return True
+
+    def done(self) -> None:
+        """The primitive ended normally (a cancel that came in the meantime still wins)."""
+        self.tally.check_cancel()
+        self.completed = True
+
+    def fail(self, exc: BaseException) -> BaseException:
+        """The exception to raise for ``exc`` (see :meth:`Tally.failed`), reported to observers."""
+        error = self.tally.failed(exc)
+        if self._emit is not None:
+            self._emit("error", error=error)
+        return error
+
+    def close(self) -> None:
+        """Leave the call: fill the result, and tell observers it ended (unless it failed)."""
+        leave_call(self._token)
+        self._end(self.flag)
+        self.tally.finish()
+        if self._emit is not None and (self.stopped or self.completed):
+            self._emit("end", result=self.result)
+
+
+class Delivery:
+    """A user callback as the run loops call it: arity adapted, exceptions as :class:`CallbackError`."""
+
+    __slots__ = ("_call",)
+
+    def __init__(self, callback: StreamingCallback) -> None:
+        self._call = adapt_callback(callback)
+
+    def __call__(self, chunk: Chunk) -> bool:
+        """Deliver one chunk; ``True`` to go on. A raising callback becomes a :class:`CallbackError`."""
+        try:
+            return self._call(chunk) is not False
+        except Exception as exc:
+            error = CallbackError(f"streaming callback raised {type(exc).__name__}: {exc}")
+            error.__cause__ = exc
+            raise error from exc
+
+
+class TaskInterrupt:
+    """Lets ``cancel()`` (from any thread) cancel the running task, only while it waits for the primitive.
+
+    A blocked read or a back-off sleep ends at once; the consumer's own awaits are never hit.
+    """
+
+    __slots__ = ("_task", "_unhook", "waiting")
+
+    def __init__(self, flag: CallControl) -> None:
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        self._task = asyncio.current_task()
+        self.waiting = False
+
+        def hook() -> None:
+            loop.call_soon_threadsafe(self._interrupt)
+
+        self._unhook = flag.on_cancel(hook)
+
+    def _interrupt(self) -> None:
+        if self.waiting and self._task is not None and not self._task.done():
+            self._task.cancel()
+
+    def absorb(self, exc: BaseException) -> None:
+        """``exc`` was our cancel, answered by :class:`GenerationCancelled`: the task is not cancelled."""
+        if isinstance(exc, _cancelled_error()) and self._task is not None:
+            self._task.uncancel()
+
+    def close(self) -> None:
+        """Stop listening for ``cancel()``."""
+        self._unhook()
+
+
+def enter_call(flag: CallControl) -> contextvars.Token[CallControl | None]:
+    """Make ``flag`` the current call (what the HTTP layer hooks its aborts onto)."""
+    return current_call.set(flag)
+
+
+def leave_call(token: contextvars.Token[CallControl | None]) -> None:
+    """Undo :func:`enter_call`; a generator finalised in another context has nothing to undo."""
+    with contextlib.suppress(ValueError):
+        current_call.reset(token)

@@ -14,11 +14,13 @@ from abc import ABC
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
+from .._cancel import CallControl
 from ..errors import BackendError, error_dict
 from ..types import Chunk, GenerationEvent, Modality
 from ._checks import engine_error
 
 if TYPE_CHECKING:
+    from .._config_check import ConfigChecker
     from ..manifest import BindingConfig, Manifest
     from ..registry import BindingSpec, Registry
 
@@ -41,10 +43,8 @@ class LollmsBinding(ABC):
     """
 
     modality: ClassVar[Modality]
-    #: This binding's manifest. The registry sets it on each instance it creates (from its
-    #: row, so one class can serve several names); a class may declare one for direct use.
-    manifest: Manifest | None = None
-    #: The registry row this binding was created from (``None`` when built directly).
+    #: The registry row this binding was created from (set on the instance before ``__init__``
+    #: by :meth:`BindingSpec.create`; found by package for a class built directly).
     spec: BindingSpec | None = None
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Any:
@@ -60,36 +60,82 @@ class LollmsBinding(ABC):
         return super().__new__(cls)
 
     def __init__(self, *, strict: bool = False, **config: Any) -> None:
-        manifest = self.manifest if self.manifest is not None else type(self)._resolve_manifest()
-        self.manifest = manifest
+        checker = self._checker()
         #: Validated configuration (secrets masked in repr).
-        self.config: BindingConfig = manifest.validate_config(config)
+        self.config: BindingConfig = checker.validate_config(config)
         #: The binding's registry name (seed attribute).
-        self.binding_name: str = manifest.name
+        self.binding_name: str = checker.name
         #: The active model (seed attribute); subclasses update it in ``load_model``.
         self.model_name: str | None = self.config.get("model_name") or None
         self.strict = strict
         self._active: set[threading.Event] = set()
         self._lock = threading.Lock()
 
-    @classmethod
-    def _resolve_manifest(cls) -> Manifest:
-        if cls.manifest is not None:
-            return cls.manifest
+    @property
+    def manifest(self) -> Manifest:
+        """The binding's validated manifest (pydantic, built on first access from its registry row).
+
+        One class may serve several registry rows: each instance answers with its own row's
+        manifest. A class may also declare ``manifest = Manifest(...)`` for direct use.
+        """
+        return self._resolve_manifest()
+
+    @manifest.setter
+    def manifest(self, value: Manifest) -> None:
+        self.__dict__["_own_manifest"] = value
+
+    def _declared_manifest(self) -> Manifest | None:
+        own: Manifest | None = self.__dict__.get("_own_manifest")
+        if own is not None:
+            return own
+        declared = getattr(type(self), "manifest", None)  # a subclass's own class attribute
+        return None if isinstance(declared, property) else declared
+
+    def _checker(self) -> ConfigChecker:
+        """What validates config and call options: no pydantic on the warm path.
+
+        From a registry row: the cached manifest's small checker (the same checks and
+        messages as the pydantic manifest); else the full manifest.
+        """
+        declared = self._declared_manifest()
+        if declared is not None:
+            return declared
+        spec = self._own_spec()
+        checker = spec.checker if spec is not None else None
+        return checker if checker is not None else self._resolve_manifest()
+
+    def _own_spec(self) -> BindingSpec | None:
+        """The registry row of this instance.
+
+        For a class built directly (as seed code does): the default registry's row for its
+        class or package, remembered on the instance (never on the class).
+        """
+        if self.spec is not None:
+            return self.spec
         from .._state import default_registry
 
-        # A class built directly (not through a registry), as seed code does: read-only
-        # lookup of its row by package; nothing is written onto the class.
+        cls = type(self)
         here = f"{cls.__module__}:{cls.__qualname__}"
         for spec in default_registry().entries:
             if not (spec.usable and spec.modality == cls.modality):
                 continue
-            mine = spec.class_path == here or (spec.package and cls.__module__.startswith(spec.package))
-            if mine and spec.manifest is not None:
-                return spec.manifest
+            if spec.class_path == here or (spec.package and cls.__module__.startswith(spec.package)):
+                self.spec = spec
+                return spec
+        return None
+
+    def _resolve_manifest(self) -> Manifest:
+        declared = self._declared_manifest()
+        if declared is not None:
+            return declared
+        spec = self._own_spec()
+        if spec is not None and spec.manifest is not None:
+            return spec.manifest  # built once per row, from the cached data, on first need
         from .. import manifest as manifest_module
 
-        return manifest_module.Manifest(name=cls.__name__.lower(), modality=cls.modality)
+        fallback = manifest_module.Manifest(name=type(self).__name__.lower(), modality=type(self).modality)
+        self.manifest = fallback
+        return fallback
 
     @property
     def registry(self) -> Registry:
@@ -109,8 +155,8 @@ class LollmsBinding(ABC):
             for flag in self._active:
                 flag.set()
 
-    def _start_call(self) -> threading.Event:
-        flag = threading.Event()
+    def _start_call(self) -> CallControl:
+        flag = CallControl()  # a threading.Event that can also abort blocked reads and back-offs
         with self._lock:
             self._active.add(flag)
         return flag
@@ -177,8 +223,7 @@ class LollmsBinding(ABC):
         ``params`` are checked against ``<method>_parameters``; media results must be
         non-empty ``bytes``.
         """
-        manifest = self.manifest if self.manifest is not None else type(self)._resolve_manifest()
-        extra = manifest.validate_call(method, params, also_known=tuple(known or ()))
+        extra = self._checker().validate_call(method, params, also_known=tuple(known or ()))
         extra.update({k: v for k, v in (known or {}).items() if v is not None})
 
         def call() -> T:

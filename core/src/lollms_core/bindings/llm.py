@@ -9,7 +9,8 @@ error rule the same way for every binding.
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator
+from dataclasses import replace
 from typing import Any, ClassVar, Union
 
 from ..errors import BackendError, CallbackError, NotSupportedError, ServerError, error_dict
@@ -24,7 +25,7 @@ from ..types import (
     Modality,
     StreamingCallback,
 )
-from ._streaming import Tally, adapt_callback, closable, stream_in_thread
+from ._streaming import Call, Delivery, TaskInterrupt, closable, stream_in_thread
 from ._text_check import check_encodable, check_messages_encodable
 from .base import LollmsBinding, seed_result
 from .legacy import Seed000Generate
@@ -101,71 +102,70 @@ class LollmsLLMBinding(Seed000Generate, LollmsBinding):
         model = params.pop("model", None) or params.pop("model_name", None)
         sampling = {k: params.pop(k) for k in list(params) if k in SAMPLING_OPTIONS}
         options = merge_options(self.default_options, sampling)
-        extra = type(self)._resolve_manifest().validate_call(method, params, also_known=SAMPLING_OPTIONS)
+        extra = self._checker().validate_call(method, params, also_known=SAMPLING_OPTIONS)
         return ChatRequest(messages=messages, model=model or self.model_name, options=options, extra=extra)
 
     # == the derived forms ==============================================================
+
+    def _for_consumer(self, request: ChatRequest, callback: StreamingCallback | None) -> ChatRequest:
+        """``request`` as the primitive should see it: not streamed when nobody consumes chunks.
+
+        With no callback and no observer, only the final text matters, so an HTTP binding may ask
+        for one JSON body instead of an event stream (``ChatRequest.streaming``).
+        """
+        if callback is None and request.streaming and not self.registry.observers():
+            return replace(request, streaming=False)
+        return request
 
     def run(
         self, request: ChatRequest, callback: StreamingCallback | None = None, method: str = "generate_text"
     ) -> GenerationResult:
         """Run a request to the end (or until ``callback`` returns ``False``)."""
         result = GenerationResult(text="")
-        deliver = adapt_callback(callback) if callback is not None else None
-        it = self._iterate(request, result, method)
+        deliver = Delivery(callback) if callback is not None else None
+        it = self._iterate(self._for_consumer(request, callback), result, method)
         try:
+            if deliver is None:
+                for _chunk in it:
+                    pass
+                return result
             for chunk in it:
-                if deliver is None:
-                    continue
                 try:
                     go_on = deliver(chunk)
-                except Exception as exc:
-                    error = CallbackError(f"streaming callback raised {type(exc).__name__}: {exc}")
-                    error.__cause__ = exc
+                except CallbackError as error:
                     # Raised inside the stream, so it closes upstream and observers see an "error".
                     it.throw(error)
-                    raise error from exc  # not reached: throw() re-raises it
-                if go_on is False:
+                    raise  # not reached: throw() re-raises it
+                if not go_on:
                     result.stopped_by = "callback"
                     break
         finally:
             it.close()
         return result
 
+    def _call(self, result: GenerationResult, method: str) -> Call:
+        return Call(self._start_call(), self._events(method), result, self._end_call)
+
     def _iterate(self, request: ChatRequest, result: GenerationResult, method: str) -> Generator[Chunk, None, None]:
-        flag, emit = self._start_call(), self._events(method)
-        tally = Tally(flag, result)
+        call = self._call(result, method)
         gen = closable(self._stream(request))
-        stopped = False
-        if emit:
-            emit("start")
+        take = call.take
         try:
             for chunk in gen:
-                if tally.take(chunk):
-                    if emit:
-                        emit("chunk", chunk=chunk)
+                if take(chunk):
                     yield chunk
-            tally.check_cancel()
+            call.done()
         except GeneratorExit:
-            # The consumer stopped (callback returned False, or it left the stream): a normal end.
-            stopped = True
+            call.stopped = True  # the consumer stopped (callback returned False, or it left): a normal end
             raise
         except BaseException as exc:
-            error = self._engine_error("_stream", exc)  # an engine's own exception becomes an EngineError
-            tally.failed(error)
-            if emit:
-                emit("error", error=error)
-            if error is not exc:
-                raise error from exc
-            raise
+            error = call.fail(self._engine_error("_stream", exc))  # an engine's own exception: EngineError
+            if error is exc:
+                raise
+            raise error from exc
         finally:
             gen.close()
-            self._end_call(flag)
-            tally.finish()
-            if emit and stopped:
-                emit("end", result=result)
-        if emit:
-            emit("end", result=result)
+            call.close()
 
     def stream(self, prompt: Prompt, **kwargs: Any) -> Iterator[Chunk]:
         """Iterate over the answer's chunks (``str(chunk)`` is its text). Breaking out closes the upstream."""
@@ -216,21 +216,21 @@ class LollmsLLMBinding(Seed000Generate, LollmsBinding):
     ) -> GenerationResult:
         """Async :meth:`run`."""
         result = GenerationResult(text="")
-        deliver = adapt_callback(callback) if callback is not None else None
-        it = self._aiterate(request, result, method)
+        deliver = Delivery(callback) if callback is not None else None
+        it = self._aiterate(self._for_consumer(request, callback), result, method)
         try:
+            if deliver is None:
+                async for _chunk in it:
+                    pass
+                return result
             async for chunk in it:
-                if deliver is None:
-                    continue
                 try:
                     go_on = deliver(chunk)
-                except Exception as exc:
-                    error = CallbackError(f"streaming callback raised {type(exc).__name__}: {exc}")
-                    error.__cause__ = exc
+                except CallbackError as error:
                     # Raised inside the stream, so it closes upstream and observers see an "error".
                     await it.athrow(error)
-                    raise error from exc  # not reached: athrow() re-raises it
-                if go_on is False:
+                    raise  # not reached: athrow() re-raises it
+                if not go_on:
                     result.stopped_by = "callback"
                     break
         finally:
@@ -238,56 +238,53 @@ class LollmsLLMBinding(Seed000Generate, LollmsBinding):
         return result
 
     async def _aiterate(
-        self, request: ChatRequest, result: GenerationResult, method: str
+        self,
+        request: ChatRequest | Callable[[], ChatRequest],
+        result: GenerationResult | None,
+        method: str,
     ) -> AsyncGenerator[Chunk, None]:
-        flag, emit = self._start_call(), self._events(method)
-        tally = Tally(flag, result)
+        if callable(request):  # astream(): build (and check) the request on first iteration
+            request = request()
+        call = self._call(result if result is not None else GenerationResult(text=""), method)
+        interrupt = TaskInterrupt(call.flag)
         gen = self._astream(request)
-        stopped = False
-        if emit:
-            emit("start")
+        take = call.take
         try:
-            async for chunk in gen:
-                if tally.take(chunk):
-                    if emit:
-                        emit("chunk", chunk=chunk)
+            while True:
+                interrupt.waiting = True  # only now may cancel() cancel this task
+                try:
+                    chunk = await gen.__anext__()
+                except StopAsyncIteration:
+                    break
+                finally:
+                    interrupt.waiting = False
+                if take(chunk):
                     yield chunk
-            tally.check_cancel()
+            call.done()
         except GeneratorExit:
-            # The consumer stopped (callback returned False, or it left the stream): a normal end.
-            stopped = True
+            call.stopped = True
             raise
         except BaseException as exc:
-            error = self._engine_error("_astream", exc)  # an engine's own exception becomes an EngineError
-            tally.failed(error)
-            if emit:
-                emit("error", error=error)
+            error = call.fail(self._engine_error("_astream", exc))  # an engine's own exception: EngineError
             if error is not exc:
-                raise error from exc
-            raise
+                interrupt.absorb(exc)
+            if error is exc:
+                raise
+            raise error from exc
         finally:
+            interrupt.close()
             aclose = getattr(gen, "aclose", None)
             if aclose is not None:
                 await aclose()
-            self._end_call(flag)
-            tally.finish()
-            if emit and stopped:
-                emit("end", result=result)
-        if emit:
-            emit("end", result=result)
+            call.close()
 
-    async def astream(self, prompt: Prompt, **kwargs: Any) -> AsyncIterator[Chunk]:
-        """Async :meth:`stream`."""
-        request = self.build_request(prompt, method="generate_text", **kwargs)
-        it = self._aiterate(request, GenerationResult(text=""), "astream")
-        try:
-            async for chunk in it:
-                yield chunk
-        finally:
-            # ``async for`` does not close the inner generator when this one is closed early
-            # (there is no async ``yield from``): close it here, inside the running loop, so the
-            # upstream connection closes now and not in a garbage-collector finalizer later.
-            await it.aclose()
+    def astream(self, prompt: Prompt, **kwargs: Any) -> AsyncIterator[Chunk]:
+        """Async :meth:`stream`: an async generator; closing it (``aclose``) closes the upstream now.
+
+        The loop's own generator is returned, not wrapped: one async-generator layer less per chunk.
+        Arguments are still checked on first iteration, as for a generator function.
+        """
+        return self._aiterate(lambda: self.build_request(prompt, method="generate_text", **kwargs), None, "astream")
 
     async def agenerate_text(
         self,

@@ -108,7 +108,7 @@ class RouterBinding(LollmsLLMBinding):
         for m in self.pool.members:
             mine = {k: v for k, v in passthrough.items() if k in _call_options(m.binding)}
             if mine:
-                m.binding._resolve_manifest().validate_call("generate_text", mine)
+                m.binding._checker().validate_call("generate_text", mine)
         request.extra.update(passthrough)
         return request
 
@@ -116,7 +116,7 @@ class RouterBinding(LollmsLLMBinding):
         """The request as this member expects it: its own declared options, with its defaults."""
         options = _call_options(member.binding)
         mine = {k: v for k, v in request.extra.items() if k in options}
-        return replace(request, extra=member.binding._resolve_manifest().validate_call("generate_text", mine))
+        return replace(request, extra=member.binding._checker().validate_call("generate_text", mine))
 
     def _key(self, request: ChatRequest) -> str | None:
         return prefix_key(request.messages) if self.pool.strategy == "prefix-affinity" else None

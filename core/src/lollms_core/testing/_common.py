@@ -110,7 +110,7 @@ class BindingTestsBase:
         """The class carries a validated Manifest of the suite's modality."""
         from ..manifest import Manifest
 
-        manifest = type(binding)._resolve_manifest()
+        manifest = binding._resolve_manifest()
         assert isinstance(manifest, Manifest), f"{type(binding).__name__} has no Manifest (got {manifest!r})"
         assert manifest.modality == self.modality, f"manifest modality {manifest.modality} != {self.modality}"
         assert binding.modality == self.modality
@@ -120,13 +120,13 @@ class BindingTestsBase:
 
     def test_every_parameter_has_a_description(self, binding: Any) -> None:
         """Users read parameter descriptions in ``lollms bindings show``; none may be empty."""
-        manifest = type(binding)._resolve_manifest()
+        manifest = binding._resolve_manifest()
         missing = [f"{where}:{p.name}" for where, p in _all_parameters(manifest) if not p.description.strip()]
         assert not missing, f"parameters without a description: {', '.join(missing)}"
 
     def test_secrets_are_masked(self, binding: Any, config_for_validation: dict[str, Any]) -> None:
         """A secret config value never shows in ``repr(binding)``, ``repr(binding.config)`` or ``str``."""
-        manifest = type(binding)._resolve_manifest()
+        manifest = binding._resolve_manifest()
         secrets = [p.name for p in manifest.parameters if p.is_secret]
         if not secrets:
             pytest.skip("the manifest declares no is_secret parameter")
@@ -165,7 +165,7 @@ class BindingTestsBase:
 
     def test_wrong_config_type_is_a_config_error(self, binding: Any, config_for_validation: dict[str, Any]) -> None:
         """A value of the wrong type is refused with a ConfigError naming the parameter."""
-        manifest = type(binding)._resolve_manifest()
+        manifest = binding._resolve_manifest()
         if not manifest.parameters:
             pytest.skip("the manifest declares no input_parameters")
         for p in manifest.parameters:

@@ -300,4 +300,4 @@ class LLMBindingTests(BindingTestsBase):
 
 
 def _secret_names(binding: Any) -> set[str]:
-    return {p.name for p in type(binding)._resolve_manifest().parameters if p.is_secret}
+    return {p.name for p in binding._resolve_manifest().parameters if p.is_secret}

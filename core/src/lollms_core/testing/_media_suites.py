@@ -37,7 +37,7 @@ def assert_format(data: Any, expected: str | tuple[str, ...], what: str) -> None
 
 
 def _secret_values(binding: Any) -> list[str]:
-    secret = {p.name for p in type(binding)._resolve_manifest().parameters if p.is_secret}
+    secret = {p.name for p in binding._resolve_manifest().parameters if p.is_secret}
     return [str(v) for k, v in dict(binding.config).items() if k in secret and v]
 
 

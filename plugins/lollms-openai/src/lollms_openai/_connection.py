@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import httpx
 from lollms_core import http
 from lollms_core.errors import ConfigError, NotFoundError
+
+if TYPE_CHECKING:
+    import asyncio
 
 __all__ = ["OpenAIConnection", "normalise_base_url"]
 
@@ -45,8 +47,6 @@ class OpenAIConnection:
         if not isinstance(extra, Mapping):
             raise ConfigError(f"extra_headers must be a mapping of header names to values, got {type(extra).__name__}")
         headers.update({str(k): str(v) for k, v in extra.items()})
-        if config.get("service_key"):
-            headers["Authorization"] = f"Bearer {config['service_key']}"
         if config.get("organization"):
             headers["OpenAI-Organization"] = str(config["organization"])
         if config.get("project"):
@@ -59,6 +59,8 @@ class OpenAIConnection:
             max_connections=int(config.get("max_connections") or 100),
             retry=http.RetryPolicy(max_retries=int(config.get("max_retries", 2))),
             service=f"{service} at {self.base_url}",
+            # Held masked; the header is built per request, so no repr of these objects shows the key.
+            bearer=http.Secret(str(config["service_key"])) if config.get("service_key") else None,
         )
         self.client = http.make_client(self.settings)
         self._async: tuple[asyncio.AbstractEventLoop, httpx.AsyncClient] | None = None
@@ -70,6 +72,8 @@ class OpenAIConnection:
 
     def async_client(self) -> httpx.AsyncClient:
         """The pooled async client of the running event loop."""
+        import asyncio  # not at import: a sync-only program never pays for it
+
         loop = asyncio.get_running_loop()
         if self._async is None or self._async[0] is not loop:
             self._async = (loop, http.make_async_client(self.settings))
@@ -77,11 +81,12 @@ class OpenAIConnection:
 
     def get_json(self, path: str) -> Any:
         """GET ``path`` with retries; the decoded JSON body."""
-        return http.request(self.client, "GET", path, settings=self.settings).json()
+        return http.json_body(http.request(self.client, "GET", path, settings=self.settings), self.settings.service)
 
     def post_json(self, path: str, body: dict[str, Any]) -> Any:
         """POST a JSON body with retries; the decoded JSON body."""
-        return http.request(self.client, "POST", path, settings=self.settings, json=body).json()
+        response = http.request(self.client, "POST", path, settings=self.settings, json=body)
+        return http.json_body(response, self.settings.service)
 
     def post(self, path: str, **kwargs: Any) -> httpx.Response:
         """POST with retries; the 2xx response."""

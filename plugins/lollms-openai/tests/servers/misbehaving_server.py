@@ -19,6 +19,10 @@ Scenarios (a trailing -N means "only the first N requests misbehave, then answer
   reasoning       `reasoning_content` deltas (DeepSeek / llama.cpp style) before the answer
   think           the answer carries an inline <think>…</think> block split across chunks
   nostreamopts    400 when `stream_options` is sent (older OpenAI-compatible servers)
+  retryafter~V~N  429 with `Retry-After: V` (V URL-quoted: NaN, garbage, 3600, an HTTP-date...) for N requests
+  authecho        401 whose message echoes the Authorization header and the bare key (servers that do)
+  html            200 text/html login page on every route (a proxy or a wrong base URL)
+  htmltokenize    like ok, but POST {root}/tokenize answers 200 with an HTML page
 GET /_control/{key} -> {"attempts": int, "requests": [{path, headers, body}], "events": [...]}.
 """
 
@@ -31,10 +35,11 @@ import time
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import unquote
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 STATE: dict[str, dict[str, Any]] = defaultdict(lambda: {"attempts": 0, "requests": [], "events": []})
@@ -158,8 +163,23 @@ async def _slowstream() -> AsyncIterator[str]:
     yield "data: [DONE]\n\n"
 
 
-def _misbehaviour(scenario: str, attempt: int, body: dict[str, Any]) -> Response | None:
+HTML_PAGE = "<!DOCTYPE html><html><head><title>Sign in</title></head><body><form>login</form></body></html>"
+
+
+def _misbehaviour(scenario: str, attempt: int, body: dict[str, Any], authorization: str = "") -> Response | None:
     """The error response for this attempt, or None when the request should be answered normally."""
+    if scenario.startswith("retryafter~"):
+        _, value, limit_text = scenario.split("~")
+        if attempt > int(limit_text):
+            return None
+        return _error(429, "Rate limit reached.", "requests", "rate_limit_exceeded", {"Retry-After": unquote(value)})
+    if scenario == "authecho":
+        key = authorization.removeprefix("Bearer ")
+        return _error(
+            401, f"Invalid credentials in Authorization: {authorization} (key {key})", "invalid_request_error", None
+        )
+    if scenario == "html":
+        return HTMLResponse(HTML_PAGE)
     name, _, limit = scenario.partition("-")
     if limit and attempt > int(limit):
         return None
@@ -214,7 +234,8 @@ async def api(request: Request) -> Response:
     headers = {k: v for k, v in request.headers.items() if k != "authorization"}
     headers["authorization"] = "Bearer ***" if "authorization" in request.headers else ""  # presence only
     state["requests"].append({"path": endpoint, "headers": headers, "body": body, "time": time.time()})
-    if (failure := _misbehaviour(scenario, state["attempts"], body)) is not None:
+    failure = _misbehaviour(scenario, state["attempts"], body, request.headers.get("authorization", ""))
+    if failure is not None:
         return failure
     if scenario == "slowheaders":
         await asyncio.sleep(5)
@@ -274,6 +295,13 @@ async def api(request: Request) -> Response:
     return _stream([{"content": piece} for piece in re.findall(r"\s*\S+", text)], body, state)
 
 
+async def root_api(request: Request) -> Response:
+    """POST /{scenario}/{key}/tokenize (llama.cpp serves it at the root, not under /v1)."""
+    if request.path_params["scenario"] in ("htmltokenize", "html"):
+        return HTMLResponse(HTML_PAGE)
+    return _error(404, "File Not Found", "not_found_error", None)
+
+
 async def control(request: Request) -> Response:
     """GET /_control/{key}: what the server saw for that key."""
     return JSONResponse(STATE[request.path_params["key"]])
@@ -289,5 +317,6 @@ app = Starlette(
         Route("/health", health),
         Route("/_control/{key}", control),
         Route("/{scenario}/{key}/v1/{endpoint:path}", api, methods=["GET", "POST"]),
+        Route("/{scenario}/{key}/tokenize", root_api, methods=["POST"]),
     ]
 )

@@ -38,8 +38,7 @@ class OllamaBinding(LollmsLLMBinding):
         super().__init__(**config)
         self.host_address = normalise_host(str(self.config["host_address"] or ""))
         headers = {"Accept": "application/x-ndjson, application/json"}
-        if self.config["service_key"]:
-            headers["Authorization"] = f"Bearer {self.config['service_key']}"
+        key = self.config["service_key"]
         timeout = float(self.config["timeout"])
         self.settings = http.HttpSettings(
             base_url=self.host_address,
@@ -48,6 +47,8 @@ class OllamaBinding(LollmsLLMBinding):
             connect_timeout=min(10.0, timeout),
             retry=http.RetryPolicy(max_retries=int(self.config["max_retries"])),
             service="Ollama",
+            # Held masked; the header is built per request, so no repr (vars(binding)...) shows the key.
+            bearer=http.Secret(str(key)) if key else None,
         )
         self._client = http.make_client(self.settings)
         self._keep_alive = str(self.config["keep_alive"] or "")
@@ -85,10 +86,18 @@ class OllamaBinding(LollmsLLMBinding):
         return model, path, body, f"Ollama at {self.host_address}{path}"
 
     def _stream(self, request: ChatRequest) -> Iterator[Chunk]:
-        """Stream /api/chat (or /api/generate with ``raw``); the ``with`` closes the connection on stop."""
+        """Stream /api/chat (or /api/generate with ``raw``); the ``with`` closes the connection on stop.
+
+        When nobody consumes chunks (``request.streaming`` is false) the body says ``"stream": false``
+        and the answer is one JSON object, read whole.
+        """
         model, path, body, where = self._prepare(request)
+        if not request.streaming:
+            body["stream"] = False
         try:
             with http.stream(self._client, "POST", path, settings=self.settings, json=body) as response:
+                if not request.streaming:
+                    response.read()  # one object; read whole, then framed like a stream of one line
                 for frame in http.iter_ndjson(response):
                     chunks, done = chunks_from_frame(frame, where)
                     yield from chunks
@@ -101,9 +110,13 @@ class OllamaBinding(LollmsLLMBinding):
     async def _astream(self, request: ChatRequest) -> AsyncIterator[Chunk]:
         """Native async :meth:`_stream` (one AsyncClient per call: each ``asyncio.run`` has its own loop)."""
         model, path, body, where = self._prepare(request)
+        if not request.streaming:
+            body["stream"] = False
         client = http.make_async_client(self.settings)
         try:
             async with http.astream(client, "POST", path, settings=self.settings, json=body) as response:
+                if not request.streaming:
+                    await response.aread()
                 async for frame in http.aiter_ndjson(response):
                     chunks, done = chunks_from_frame(frame, where)
                     for chunk in chunks:

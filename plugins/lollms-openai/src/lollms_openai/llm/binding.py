@@ -82,14 +82,14 @@ class OpenAIBinding(LollmsLLMBinding):
 
     # -- generation ---------------------------------------------------------------------
     def _stream(self, request: ChatRequest) -> Iterator[Chunk]:
-        """Stream /chat/completions (or one non-streamed call with ``http_stream=False``).
+        """Stream /chat/completions; one non-streamed call when nobody consumes chunks or ``http_stream=False``.
 
         The ``with`` block closes the HTTP response when the base closes this generator (stop/cancel).
         """
         model = self._model(request.model)
         conn, where = self.connection, self._where()
         try:
-            if request.extra.get("http_stream") is False:
+            if not request.streaming or request.extra.get("http_stream") is False:
                 body = build_chat_body(request, model, stream=False, include_usage=False)
                 yield from chunks_from_completion(conn.post_json("/chat/completions", body), where)
                 return
@@ -100,7 +100,7 @@ class OpenAIBinding(LollmsLLMBinding):
                     with http.stream(
                         conn.client, "POST", "/chat/completions", settings=conn.settings, json=body
                     ) as response:
-                        for payload in http.iter_sse(response):
+                        for payload in http.iter_sse(response, conn.settings.service):
                             yield from state.feed(payload)
                     break
                 except BackendError as exc:
@@ -117,10 +117,10 @@ class OpenAIBinding(LollmsLLMBinding):
         conn, where = self.connection, self._where()
         client = conn.async_client()
         try:
-            if request.extra.get("http_stream") is False:
+            if not request.streaming or request.extra.get("http_stream") is False:
                 body = build_chat_body(request, model, stream=False, include_usage=False)
                 response = await http.arequest(client, "POST", "/chat/completions", settings=conn.settings, json=body)
-                for chunk in chunks_from_completion(response.json(), where):
+                for chunk in chunks_from_completion(http.json_body(response, conn.settings.service), where):
                     yield chunk
                 return
             state = StreamState(where)
@@ -130,7 +130,7 @@ class OpenAIBinding(LollmsLLMBinding):
                     async with http.astream(
                         client, "POST", "/chat/completions", settings=conn.settings, json=body
                     ) as response:
-                        async for payload in http.aiter_sse(response):
+                        async for payload in http.aiter_sse(response, conn.settings.service):
                             for chunk in state.feed(payload):
                                 yield chunk
                     break

@@ -58,7 +58,10 @@ class TokenCounter:
 
         conn = self._conn
         url = conn.server_root + path  # llama.cpp serves these at the root, not under /v1
-        return http.request(conn.client, "POST", url, settings=conn.settings, json=body).json()
+        # A 200 that is not JSON (a proxy's HTML page) is a typed ServerError, never a raw JSONDecodeError.
+        return http.json_body(
+            http.request(conn.client, "POST", url, settings=conn.settings, json=body), conn.settings.service
+        )
 
     def _encoding(self) -> Any:
         from lollms_core.tokens import encoding_for_model

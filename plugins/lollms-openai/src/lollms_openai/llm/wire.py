@@ -62,7 +62,7 @@ def build_chat_body(request: ChatRequest, model: str, stream: bool, include_usag
     if request.extra.get("json_mode"):
         body["response_format"] = {"type": "json_object"}
     body.update(request.extra.get("extra_body") or {})
-    if stream:
+    if stream:  # absent means false (the API's default): a blocking call is one JSON body
         body["stream"] = True
         if include_usage:
             body["stream_options"] = {"include_usage": True}
@@ -80,8 +80,16 @@ class ThinkSplitter:
 
     def feed(self, text: str) -> list[Chunk]:
         """Chunks for this piece of content; a possible partial tag at the end is held back."""
-        self._buffer += text
         out: list[Chunk] = []
+        self.feed_into(out, text)
+        return out
+
+    def feed_into(self, out: list[Chunk], text: str) -> None:
+        """:meth:`feed`, appending to ``out`` (the stream's hot path: most deltas hold no '<')."""
+        if not self._buffer and "<" not in text:
+            out.append(Chunk(text, THOUGHT) if self._inside else Chunk(text))
+            return
+        self._buffer += text
         while self._buffer:
             tag = CLOSE_TAG if self._inside else OPEN_TAG
             at = self._buffer.find(tag)
@@ -94,7 +102,6 @@ class ThinkSplitter:
             self._emit(out, self._buffer[: len(self._buffer) - keep])
             self._buffer = self._buffer[len(self._buffer) - keep :]
             break
-        return out
 
     def flush(self) -> list[Chunk]:
         """Whatever is still held back (a lone '<thi' at the very end is text after all)."""
@@ -126,28 +133,32 @@ class StreamState:
     splitter: ThinkSplitter = field(default_factory=ThinkSplitter)
 
     def feed(self, payload: Any) -> list[Chunk]:
-        """Chunks carried by one SSE payload (``chat.completion.chunk``)."""
-        if not isinstance(payload, dict):
+        """Chunks carried by one SSE payload (``chat.completion.chunk``). Hot path: one call per event."""
+        if payload.__class__ is not dict:
             raise ServerError(f"{self.where}: expected a JSON object per SSE event, got {payload!r:.200}")
-        if payload.get("error"):
+        get = payload.get
+        if get("error"):
             err = payload["error"]
             message = err.get("message") if isinstance(err, dict) else err
             raise ServerError(f"{self.where}: the server reported an error mid-stream: {message}")
-        if isinstance(payload.get("usage"), dict):
-            self.usage = dict(payload["usage"])
+        usage = get("usage")
+        if isinstance(usage, dict):
+            self.usage = dict(usage)
         out: list[Chunk] = []
-        for choice in payload.get("choices") or ():
+        for choice in get("choices") or ():
             if choice.get("index", 0) != 0:
                 continue
-            delta = choice.get("delta") or {}
-            reasoning = delta.get("reasoning_content") or delta.get("reasoning")
-            if isinstance(reasoning, str) and reasoning:
-                out.append(Chunk(reasoning, THOUGHT))
-            content = delta.get("content")
-            if isinstance(content, str) and content:
-                out.extend(self.splitter.feed(content))
-            if choice.get("finish_reason"):
-                self.finish_reason = choice["finish_reason"]
+            delta = choice.get("delta")
+            if delta:
+                reasoning = delta.get("reasoning_content") or delta.get("reasoning")
+                if reasoning and isinstance(reasoning, str):
+                    out.append(Chunk(reasoning, THOUGHT))
+                content = delta.get("content")
+                if content and content.__class__ is str:
+                    self.splitter.feed_into(out, content)
+            finish = choice.get("finish_reason")
+            if finish:
+                self.finish_reason = finish
         return out
 
     def finish(self) -> list[Chunk]:
