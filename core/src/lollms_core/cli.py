@@ -14,8 +14,6 @@ from typing import Any
 
 __all__ = ["build_parser", "main"]
 
-EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
-
 
 def _binding_args(parser: argparse.ArgumentParser, *, required: bool = True, model: bool = True) -> None:
     parser.add_argument(
@@ -165,7 +163,7 @@ def _one_line(text: object) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``lollms`` with ``argv`` (default: the process arguments); return the exit code."""
-    from .cli_commands import UsageError
+    from .cli_commands import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_USAGE, UsageError
     from .errors import LollmsError
 
     parser = build_parser()

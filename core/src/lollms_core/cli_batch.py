@@ -94,8 +94,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
     from ._batch_io import read_input
     from .batch import BatchControl, abatch
-    from .cli import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_USAGE
-    from .cli_commands import make_binding
+    from .cli_commands import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_USAGE, make_binding
 
     if args.concurrency < 1:
         print("lollms: error: --concurrency must be >= 1", file=sys.stderr)

@@ -19,6 +19,9 @@ from .cli_bindings import cmd_bindings, matches
 from .errors import BindingNotFoundError, ConfigError, NotSupportedError
 from .types import MSG_TYPE, Modality
 
+#: The exit codes every ``lollms`` command uses (usage errors are argparse's 2).
+EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
+
 __all__ = [
     "UsageError",
     "cmd_bindings",

@@ -12,7 +12,7 @@ import threading
 import time
 from abc import ABC
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, overload
 
 from .._cancel import CallControl
 from ..errors import BackendError, error_dict
@@ -30,6 +30,24 @@ T = TypeVar("T")
 _call_ids = itertools.count(1)
 
 
+class _InstanceManifest:
+    """``binding.manifest``: resolved per instance and lazily (pydantic only when asked for).
+
+    Read on the class it is ``None``: nothing about a registry row is ever stored on a class,
+    so one class can serve several rows (or registries), each instance answering with its own.
+    """
+
+    @overload
+    def __get__(self, obj: None, objtype: type | None = None) -> None: ...
+    @overload
+    def __get__(self, obj: LollmsBinding, objtype: type | None = None) -> Manifest: ...
+    def __get__(self, obj: LollmsBinding | None, objtype: type | None = None) -> Manifest | None:
+        return None if obj is None else obj._resolve_manifest()
+
+    def __set__(self, obj: LollmsBinding, value: Manifest) -> None:
+        obj.__dict__["_own_manifest"] = value
+
+
 class LollmsBinding(ABC):
     """Base of every binding.
 
@@ -43,6 +61,9 @@ class LollmsBinding(ABC):
     """
 
     modality: ClassVar[Modality]
+    #: The binding's validated manifest: on an instance, its own row's (built on first access);
+    #: on the class, ``None`` unless the class declares ``manifest = Manifest(...)`` itself.
+    manifest = _InstanceManifest()
     #: The registry row this binding was created from (set on the instance before ``__init__``
     #: by :meth:`BindingSpec.create`; found by package for a class built directly).
     spec: BindingSpec | None = None
@@ -71,25 +92,12 @@ class LollmsBinding(ABC):
         self._active: set[threading.Event] = set()
         self._lock = threading.Lock()
 
-    @property
-    def manifest(self) -> Manifest:
-        """The binding's validated manifest (pydantic, built on first access from its registry row).
-
-        One class may serve several registry rows: each instance answers with its own row's
-        manifest. A class may also declare ``manifest = Manifest(...)`` for direct use.
-        """
-        return self._resolve_manifest()
-
-    @manifest.setter
-    def manifest(self, value: Manifest) -> None:
-        self.__dict__["_own_manifest"] = value
-
     def _declared_manifest(self) -> Manifest | None:
         own: Manifest | None = self.__dict__.get("_own_manifest")
         if own is not None:
             return own
-        declared = getattr(type(self), "manifest", None)  # a subclass's own class attribute
-        return None if isinstance(declared, property) else declared
+        declared: Manifest | None = getattr(type(self), "manifest", None)  # a class may declare one
+        return declared
 
     def _checker(self) -> ConfigChecker:
         """What validates config and call options: no pydantic on the warm path.
