@@ -2,7 +2,8 @@
 
 No real server can be told to answer 429 or 500 on cue, or to take exactly T ms per request
 with exactly K requests at a time; this one can. Base URL: http://127.0.0.1:PORT/{mode}/v1
-  ok          streams the last user message back in 3 chunks
+  ok          answers with the last user message's first 3 words: streamed in 3 chunks when the
+              request says "stream": true, else one chat.completion object (the API's default)
   ratelimit   429 with `Retry-After: 2` (OpenAI error body)
   status500   500 (OpenAI error body)
   badrequest  400 (the request's fault: must not be moved to another member)
@@ -50,11 +51,11 @@ def _chunk(delta: dict[str, Any], finish: str | None = None, usage: dict[str, in
 
 
 async def _answer(text: str) -> AsyncIterator[str]:
-    words = text.split() or ["(empty)"]
-    parts = [words[0], *(" " + w for w in words[1:])]
-    for part in parts[:3]:
+    parts = _parts(text)
+    for part in parts:
         yield _chunk({"content": part})
-    yield _chunk({}, "stop", {"prompt_tokens": 1, "completion_tokens": min(3, len(parts)), "total_tokens": 4})
+    usage = {"prompt_tokens": 1, "completion_tokens": len(parts), "total_tokens": 1 + len(parts)}
+    yield _chunk({}, "stop", usage)
     yield "data: [DONE]\n\n"
 
 
@@ -73,7 +74,29 @@ async def chat(request: Request) -> Response:
     if mode == "slow":
         async with SLOTS:
             await asyncio.sleep(DELAY)
-    return StreamingResponse(_answer(text), media_type="text/event-stream")
+    if body.get("stream"):
+        return StreamingResponse(_answer(text), media_type="text/event-stream")
+    return JSONResponse(_completion(text))
+
+
+def _completion(text: str) -> dict[str, Any]:
+    """The non-streamed ``chat.completion`` object with the same text as :func:`_answer`'s chunks."""
+    parts = _parts(text)
+    return {
+        "id": "chatcmpl-pool",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": "pool",
+        "choices": [
+            {"index": 0, "message": {"role": "assistant", "content": "".join(parts)}, "finish_reason": "stop"}
+        ],
+        "usage": {"prompt_tokens": 1, "completion_tokens": len(parts), "total_tokens": 1 + len(parts)},
+    }
+
+
+def _parts(text: str) -> list[str]:
+    words = text.split() or ["(empty)"]
+    return [words[0], *(" " + w for w in words[1:])][:3]
 
 
 async def models(request: Request) -> Response:
