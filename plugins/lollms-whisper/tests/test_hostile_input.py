@@ -100,7 +100,7 @@ def test_too_many_threads_are_refused_before_the_engine_starts(
     def tripwire(key: Any) -> Any:
         raise AssertionError(f"the engine was started with {key}")
 
-    monkeypatch.setattr("lollms_whisper.whisper.load_engine", tripwire)
+    monkeypatch.setattr("lollms_whisper.whisper.binding.load_engine", tripwire)  # where the binding looks it up
     limit = models_module.THREADS_PER_CPU * (os.cpu_count() or 1)
     with pytest.raises(ConfigError) as caught:
         make(model_name=str(tiny_en_path), cpu_threads=limit + 1)
