@@ -87,9 +87,7 @@ def _completion(text: str) -> dict[str, Any]:
         "object": "chat.completion",
         "created": int(time.time()),
         "model": "pool",
-        "choices": [
-            {"index": 0, "message": {"role": "assistant", "content": "".join(parts)}, "finish_reason": "stop"}
-        ],
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": "".join(parts)}, "finish_reason": "stop"}],
         "usage": {"prompt_tokens": 1, "completion_tokens": len(parts), "total_tokens": 1 + len(parts)},
     }
 
