@@ -7,6 +7,7 @@ import threading
 import time
 
 import pytest
+from conftest import registry_of
 from lollms_core import (
     ELF_GENERATION_FORMAT,
     MSG_TYPE,
@@ -91,10 +92,20 @@ def test_unknown_generation_mode_string():
         LollmsClient(default_generation_mode="gpt")
 
 
-@pytest.mark.skipif("ollama" not in get_registry().available("llm"), reason="lollms-ollama is not installed")
+# These two need a real plugin: they name it (a private registry) instead of depending on
+# what the default registry happens to hold (the core suite loads no plugins).
+_WITH_OLLAMA = registry_of("lollms-ollama")
+_WITH_OPENAI = registry_of("lollms-openai")
+
+
+@pytest.mark.skipif("ollama" not in _WITH_OLLAMA.available("llm"), reason="lollms-ollama is not installed")
 def test_ollama_mode_maps_host_and_model_into_the_ollama_binding():
     client = LollmsClient(
-        host_address="http://127.0.0.1:1", model_name="qwen3:0.6b", default_generation_mode="OLLAMA", n_predict=7
+        host_address="http://127.0.0.1:1",
+        model_name="qwen3:0.6b",
+        default_generation_mode="OLLAMA",
+        n_predict=7,
+        registry=_WITH_OLLAMA,
     )
     assert client.llm.binding_name == "ollama"
     assert client.llm.config["host_address"] == "http://127.0.0.1:1"
@@ -102,7 +113,7 @@ def test_ollama_mode_maps_host_and_model_into_the_ollama_binding():
     assert client.llm.default_options.n_predict == 7
 
 
-@pytest.mark.skipif("openai" not in get_registry().available("llm"), reason="lollms-openai is not installed")
+@pytest.mark.skipif("openai" not in _WITH_OPENAI.available("llm"), reason="lollms-openai is not installed")
 @pytest.mark.parametrize(
     ("mode", "host"),
     [
@@ -111,7 +122,7 @@ def test_ollama_mode_maps_host_and_model_into_the_ollama_binding():
     ],
 )
 def test_openai_compatible_modes_use_the_openai_binding(mode, host):
-    client = LollmsClient(default_generation_mode=mode, model_name="m")
+    client = LollmsClient(default_generation_mode=mode, model_name="m", registry=_WITH_OPENAI)
     assert client.llm.binding_name == "openai"
     assert client.llm.config["host_address"].rstrip("/") == host
 

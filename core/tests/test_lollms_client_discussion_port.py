@@ -20,12 +20,15 @@ import os
 from pathlib import Path
 
 import pytest
-from lollms_core import LollmsClient, LollmsDataManager, LollmsDiscussion, get_registry
+from conftest import registry_of
+from lollms_core import LollmsClient, LollmsDataManager, LollmsDiscussion
 from lollms_core.errors import NotSupportedError
 
 _MODEL = os.environ.get("LOLLMS_TEST_LLAMACPP_MODEL", "")
+# PORT: the core suite's default registry holds no plugins; this port names the one it runs on.
+_REGISTRY = registry_of("lollms-llamacpp")
 pytestmark = pytest.mark.skipif(
-    not (_MODEL and Path(_MODEL).is_file() and "llamacpp" in get_registry().available("llm")),
+    not (_MODEL and Path(_MODEL).is_file() and "llamacpp" in _REGISTRY.available("llm")),
     reason="set LOLLMS_TEST_LLAMACPP_MODEL=/path/to/model.gguf (and install lollms-llamacpp) to run this port",
 )
 
@@ -41,6 +44,7 @@ def real_client():
         n_predict=24,
         temperature=0.0,
         seed=1,
+        registry=_REGISTRY,
     )
     yield client
     client.close()
