@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import os
-import re
-from pathlib import Path
 
 import pytest
+from _docs_blocks import DOCS, python_blocks
 
-DOC = Path(__file__).resolve().parents[2] / "docs" / "discussions.md"
-BLOCKS = re.findall(r"```python\n(.*?)```", DOC.read_text(encoding="utf-8"), re.S) if DOC.is_file() else []
+DOC = DOCS / "discussions.md"
+BLOCKS = python_blocks(DOC) if DOC.is_file() else []
 
 
 @pytest.mark.skipif(not DOC.is_file(), reason="docs/ is not shipped with the core distribution")

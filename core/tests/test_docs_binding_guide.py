@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _docs_blocks import DOCS, blocks, python_blocks
 from _venv import LayeredVenv
 
-DOC = Path(__file__).resolve().parents[2] / "docs" / "writing-a-binding.md"
-FENCE = re.compile(r"^```(?P<info>[^\n]*)\n(?P<code>.*?)^```$", re.MULTILINE | re.DOTALL)
+DOC = DOCS / "writing-a-binding.md"
 TITLE = re.compile(r'title="(?P<path>[^"]+)"')
 
 FILES = {
@@ -32,13 +32,9 @@ FILES = {
 }
 
 
-def blocks() -> list[tuple[str, str]]:
-    return [(m["info"].strip(), m["code"]) for m in FENCE.finditer(DOC.read_text())]
-
-
 def files() -> dict[str, str]:
     out = {}
-    for info, code in blocks():
+    for info, code in blocks(DOC):
         title = TITLE.search(info)
         if title:
             out[title["path"]] = code
@@ -46,7 +42,7 @@ def files() -> dict[str, str]:
 
 
 def loose_python() -> list[str]:
-    return [code for info, code in blocks() if info == "python"]
+    return python_blocks(DOC)
 
 
 def test_the_guide_writes_every_file_of_the_plugin() -> None:

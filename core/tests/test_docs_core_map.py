@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import importlib
 import re
-from pathlib import Path
 
-DOC = Path(__file__).resolve().parents[2] / "docs" / "how-the-core-is-built.md"
-FENCE = re.compile(r"^```(?P<info>[^\n]*)\n(?P<code>.*?)^```$", re.MULTILINE | re.DOTALL)
+from _docs_blocks import DOCS, python_blocks, run_python_blocks
+
+DOC = DOCS / "how-the-core-is-built.md"
 MODULE = re.compile(r"`(lollms_core(?:\.[a-z_]+)*)`")
 
 
@@ -24,6 +24,5 @@ def test_every_module_on_the_map_exists():
 
 
 def test_the_maps_example_runs():
-    blocks = [m["code"] for m in FENCE.finditer(DOC.read_text()) if m["info"].strip() == "python"]
-    assert len(blocks) == 1
-    exec(compile(blocks[0], DOC.name, "exec"), {"__name__": "docs_example"})
+    assert len(python_blocks(DOC)) == 1
+    run_python_blocks(DOC)

@@ -2,31 +2,18 @@
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
+from _docs_blocks import DOCS, python_blocks, run_python_blocks
 
-import pytest
-
-DOC = Path(__file__).resolve().parents[2] / "docs" / "migrating-from-lollms-client.md"
-FENCE = re.compile(r"^```(?P<info>[^\n]*)\n(?P<code>.*?)^```$", re.MULTILINE | re.DOTALL)
-
-
-def python_blocks() -> list[str]:
-    return [m["code"] for m in FENCE.finditer(DOC.read_text()) if m["info"].strip() == "python"]
+DOC = DOCS / "migrating-from-lollms-client.md"
 
 
 def test_the_page_has_runnable_examples():
-    assert len(python_blocks()) >= 7
+    assert len(python_blocks(DOC)) >= 7
 
 
 def test_every_python_example_runs(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)  # the examples write chats.db in the current folder
-    namespace: dict[str, object] = {"__name__": "docs_example"}
-    for number, code in enumerate(python_blocks(), 1):
-        try:
-            exec(compile(code, f"{DOC.name} block {number}", "exec"), namespace)
-        except Exception as exc:
-            pytest.fail(f"example {number} of {DOC.name} failed: {type(exc).__name__}: {exc}\n{code}")
+    run_python_blocks(DOC)
     out = capsys.readouterr().out
     assert "web_search=True" in out  # the refused option was named
     assert "use llm_binding_name=" in out
