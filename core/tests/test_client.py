@@ -98,6 +98,19 @@ _WITH_OLLAMA = registry_of("lollms-ollama")
 _WITH_OPENAI = registry_of("lollms-openai")
 
 
+@pytest.mark.parametrize(
+    ("module", "registry", "name"),
+    [("lollms_ollama", _WITH_OLLAMA, "ollama"), ("lollms_openai", _WITH_OPENAI, "openai")],
+)
+def test_the_plugin_tests_below_run_wherever_the_plugin_is_installed(module, registry, name):
+    """They skip only when the plugin is really absent, never because of which registry they look in."""
+    import importlib.util
+
+    if importlib.util.find_spec(module) is None:
+        pytest.skip(f"{module} is not installed")
+    assert name in registry.available("llm")
+
+
 @pytest.mark.skipif("ollama" not in _WITH_OLLAMA.available("llm"), reason="lollms-ollama is not installed")
 def test_ollama_mode_maps_host_and_model_into_the_ollama_binding():
     client = LollmsClient(
