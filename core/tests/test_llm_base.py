@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from lollms_core import MSG_OPERATION_TYPE, MSG_TYPE, LollmsLLMBinding, LollmsLLMBindingManager
+from lollms_core._cancel import current_call
 from lollms_core.errors import CallbackError, ConfigError, NotSupportedError, ServerError
 from lollms_core.testing.echo import EchoLLMBinding
 from lollms_core.types import GenerationOptions
@@ -288,3 +289,30 @@ def test_embed_without_the_primitive_is_not_supported() -> None:
 
     with pytest.raises(NotSupportedError):
         NoEmbeddings().embed("x")
+
+
+# The current call (what HTTP aborts hook onto) belongs to the primitive's steps, never to the consumer.
+
+
+def test_streams_closed_out_of_order_leave_no_current_call_behind():
+    binding = LollmsLLMBindingManager().create_binding("echo")
+    first, second = binding.stream("a b c"), binding.stream("d e f")
+    next(first)
+    next(second)
+    assert current_call.get() is None, "the consumer's context must never hold a call"
+    binding.cancel()
+    first.close()
+    second.close()
+    assert current_call.get() is None
+
+
+def test_an_async_stream_leaves_no_current_call_in_its_task():
+    async def main():
+        binding = LollmsLLMBindingManager().create_binding("echo")
+        it = binding.astream("a b c")
+        await it.__anext__()
+        seen = current_call.get()
+        await it.aclose()
+        return seen, current_call.get()
+
+    assert asyncio.run(main()) == (None, None)

@@ -158,7 +158,7 @@ class Call:
     ``llm.py`` only iterate and call these.
     """
 
-    __slots__ = ("_emit", "_end", "_token", "completed", "flag", "result", "stopped", "take", "tally")
+    __slots__ = ("_emit", "_end", "completed", "context", "flag", "result", "stopped", "take", "tally")
 
     def __init__(
         self,
@@ -171,7 +171,11 @@ class Call:
         self.tally = Tally(flag, result)
         #: ``take(chunk)`` records a chunk and says whether to deliver it (emitting it if observed).
         self.take: Callable[[Chunk], bool] = self.tally.take if emit is None else self._take_and_emit
-        self._token = enter_call(flag)
+        #: The context the sync primitive runs in: this call is its ``current_call``. Only the
+        #: primitive's own steps run in it, so the consumer's context never holds a call (two
+        #: streams closed in any order leave nothing behind for later HTTP requests to abort on).
+        self.context = contextvars.copy_context()
+        self.context.run(current_call.set, flag)
         self.stopped = self.completed = False
         if emit is not None:
             emit("start")
@@ -197,7 +201,6 @@ class Call:
 
     def close(self) -> None:
         """Leave the call: fill the result, and tell observers it ended (unless it failed)."""
-        leave_call(self._token)
         self._end(self.flag)
         self.tally.finish()
         if self._emit is not None and (self.stopped or self.completed):
@@ -257,11 +260,14 @@ class TaskInterrupt:
 
 
 def enter_call(flag: CallControl) -> contextvars.Token[CallControl | None]:
-    """Make ``flag`` the current call (what the HTTP layer hooks its aborts onto)."""
+    """Make ``flag`` the current call (what the HTTP layer hooks its aborts onto), until :func:`leave_call`.
+
+    The async loop brackets each wait on its primitive with these, within one step of its task.
+    """
     return current_call.set(flag)
 
 
 def leave_call(token: contextvars.Token[CallControl | None]) -> None:
-    """Undo :func:`enter_call`; a generator finalised in another context has nothing to undo."""
+    """Undo :func:`enter_call`."""
     with contextlib.suppress(ValueError):
         current_call.reset(token)

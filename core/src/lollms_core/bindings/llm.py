@@ -8,6 +8,7 @@ error rule the same way for every binding.
 
 from __future__ import annotations
 
+import functools
 from abc import abstractmethod
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator
 from dataclasses import replace
@@ -25,7 +26,7 @@ from ..types import (
     Modality,
     StreamingCallback,
 )
-from ._streaming import Call, Delivery, TaskInterrupt, closable, stream_in_thread
+from ._streaming import Call, Delivery, TaskInterrupt, closable, enter_call, leave_call, stream_in_thread
 from ._text_check import check_encodable, check_messages_encodable
 from .base import LollmsBinding, seed_result
 from .legacy import Seed000Generate
@@ -34,6 +35,7 @@ from .options import SAMPLING_OPTIONS, merge_options
 __all__ = ["LollmsLLMBinding"]
 
 Prompt = Union[str, list[Message]]
+_END: Any = object()  # what next() gives when the primitive is exhausted
 
 
 class LollmsLLMBinding(Seed000Generate, LollmsBinding):
@@ -150,8 +152,9 @@ class LollmsLLMBinding(Seed000Generate, LollmsBinding):
         call = self._call(result, method)
         gen = closable(self._stream(request))
         take = call.take
+        step = functools.partial(call.context.run, next, gen, _END)  # the primitive runs as this call
         try:
-            for chunk in gen:
+            while (chunk := step()) is not _END:
                 if take(chunk):
                     yield chunk
             call.done()
@@ -164,7 +167,7 @@ class LollmsLLMBinding(Seed000Generate, LollmsBinding):
                 raise
             raise error from exc
         finally:
-            gen.close()
+            call.context.run(gen.close)
             call.close()
 
     def stream(self, prompt: Prompt, **kwargs: Any) -> Iterator[Chunk]:
@@ -252,11 +255,13 @@ class LollmsLLMBinding(Seed000Generate, LollmsBinding):
         try:
             while True:
                 interrupt.waiting = True  # only now may cancel() cancel this task
+                token = enter_call(call.flag)  # the primitive (not our consumer) runs as this call
                 try:
                     chunk = await gen.__anext__()
                 except StopAsyncIteration:
                     break
                 finally:
+                    leave_call(token)
                     interrupt.waiting = False
                 if take(chunk):
                     yield chunk
