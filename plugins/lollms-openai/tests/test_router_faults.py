@@ -91,3 +91,34 @@ def test_a_4xx_other_than_429_is_not_retried_elsewhere(fake: ServerProcess) -> N
     assert hits(fake, "ok", start) == []  # not moved to the healthy member
     assert client.llm.status()[0]["state"] == "ok"  # type: ignore[union-attr]  # the server is up: no cooldown
     client.close()
+
+
+def test_cancel_is_not_a_member_failure(tmp_path: Path) -> None:
+    """cancel() aborts the member's blocked read: that is the user's doing, not the member's fault."""
+    import threading
+
+    from lollms_core import GenerationCancelled
+
+    port = free_port()
+    slow = ServerProcess(
+        "pool-fake-slow",
+        uvicorn_argv("pool_fake_server:app", port),
+        port,
+        "/health",
+        tmp_path,
+        env={"DELAY_MS": "5000"},
+    ).start()
+    try:
+        config = {"members": [member(slow, "stall"), member(slow, "stall")], "strategy": "round-robin"}
+        client = LollmsClient(llm_binding_name="router", llm_binding_config=config, strict=True)
+        threading.Timer(0.5, client.cancel).start()
+        started = time.monotonic()
+        with pytest.raises(GenerationCancelled):
+            client.generate_text("one two three", streaming_callback=lambda *_: True)
+        assert time.monotonic() - started < 3  # the blocked read ended at once
+        rows = client.llm.status()  # type: ignore[union-attr]
+        assert [r["failures"] for r in rows] == [0, 0], rows  # no member blamed, none cooling
+        assert all(r["state"] != "cooling" for r in rows), rows
+        client.close()
+    finally:
+        slow.stop()

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from .._cancel import current_call
 from ..errors import (
     AllMembersFailedError,
     BackendConnectionError,
@@ -269,7 +270,14 @@ class Attempt:
         return out
 
     def failed(self, exc: BaseException) -> bool:
-        """Record the failure; return whether the request may move to another member."""
+        """Record the failure; return whether the request may move to another member.
+
+        After ``cancel()`` the member's read was aborted on purpose: nothing is recorded against
+        the member (no failure, no cooldown) and the request goes nowhere else.
+        """
+        call = current_call.get()
+        if call is not None and call.is_set():
+            return False
         fail_over = should_fail_over(exc)
         self.pool.failed(self.member, exc, cool=fail_over)
         return fail_over and not self.delivered

@@ -8,6 +8,7 @@ with exactly K requests at a time; this one can. Base URL: http://127.0.0.1:PORT
   status500   500 (OpenAI error body)
   badrequest  400 (the request's fault: must not be moved to another member)
   slow        like ok, but holds each request DELAY_MS ms, at most CONCURRENCY at once (others queue)
+  stall       like ok, but the event stream's headers come at once and its first chunk after DELAY_MS ms
 Every request is logged with its arrival time: GET /_log -> [{"mode", "t"}] (t = time.time()).
 
 usage: python -m uvicorn pool_fake_server:app ...; DELAY_MS and CONCURRENCY come from the environment.
@@ -59,6 +60,12 @@ async def _answer(text: str) -> AsyncIterator[str]:
     yield "data: [DONE]\n\n"
 
 
+async def _stalled(text: str) -> AsyncIterator[str]:
+    await asyncio.sleep(DELAY)
+    async for event in _answer(text):
+        yield event
+
+
 async def chat(request: Request) -> Response:
     mode = request.path_params["mode"]
     LOG.append({"mode": mode, "t": time.time()})
@@ -74,6 +81,8 @@ async def chat(request: Request) -> Response:
     if mode == "slow":
         async with SLOTS:
             await asyncio.sleep(DELAY)
+    if mode == "stall":
+        return StreamingResponse(_stalled(text), media_type="text/event-stream")
     if body.get("stream"):
         return StreamingResponse(_answer(text), media_type="text/event-stream")
     return JSONResponse(_completion(text))
