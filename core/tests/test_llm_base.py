@@ -316,3 +316,24 @@ def test_an_async_stream_leaves_no_current_call_in_its_task():
         return seen, current_call.get()
 
     assert asyncio.run(main()) == (None, None)
+
+
+def test_a_cancellation_that_is_not_ours_is_not_absorbed():
+    """Only a cancel() that interrupted the task is turned into GenerationCancelled (a timeout's stays)."""
+    from lollms_core._cancel import CallControl
+    from lollms_core.bindings._streaming import TaskInterrupt
+
+    async def main() -> int:
+        interrupt = TaskInterrupt(CallControl())
+        task = asyncio.current_task()
+        assert task is not None
+        task.cancel()  # someone else's cancellation, e.g. asyncio.wait_for's timeout
+        try:
+            await asyncio.sleep(1)
+        except asyncio.CancelledError as exc:
+            interrupt.absorb(exc)
+        finally:
+            interrupt.close()
+        return task.cancelling()
+
+    assert asyncio.run(main()) == 1

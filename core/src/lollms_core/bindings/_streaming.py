@@ -231,7 +231,7 @@ class TaskInterrupt:
     A blocked read or a back-off sleep ends at once; the consumer's own awaits are never hit.
     """
 
-    __slots__ = ("_task", "_unhook", "waiting")
+    __slots__ = ("_task", "_unhook", "fired", "waiting")
 
     def __init__(self, flag: CallControl) -> None:
         import asyncio
@@ -239,6 +239,8 @@ class TaskInterrupt:
         loop = asyncio.get_running_loop()
         self._task = asyncio.current_task()
         self.waiting = False
+        #: Whether this interrupt cancelled the task (only then is a CancelledError ours to absorb).
+        self.fired = False
 
         def hook() -> None:
             loop.call_soon_threadsafe(self._interrupt)
@@ -247,12 +249,15 @@ class TaskInterrupt:
 
     def _interrupt(self) -> None:
         if self.waiting and self._task is not None and not self._task.done():
+            self.fired = True
             self._task.cancel()
 
     def absorb(self, exc: BaseException) -> None:
         """``exc`` was our cancel, answered by :class:`GenerationCancelled`: the task is not cancelled."""
-        if isinstance(exc, _cancelled_error()) and self._task is not None:
-            self._task.uncancel()
+        if self.fired and isinstance(exc, _cancelled_error()) and self._task is not None:
+            uncancel = getattr(self._task, "uncancel", None)  # Python 3.11+; 3.10 keeps no cancel count
+            if uncancel is not None:
+                uncancel()
 
     def close(self) -> None:
         """Stop listening for ``cancel()``."""
