@@ -97,3 +97,25 @@ def test_in_memory_discussion_validates_too():
     with pytest.raises(ConfigError, match="content"):
         d.edit_message(d.active_leaf_id, content="\ud800")
     assert d.get_messages()[0].content == "x"
+
+
+def test_regenerate_branch_keeps_the_old_answer_when_the_backend_fails(tmp_path):
+    """lollms_client's regenerate_branch replaces the answer: only once a new one exists."""
+    from lollms_core import BackendError, LollmsClient, LollmsDiscussion
+
+    db = tmp_path / "chat.db"
+    failing = LollmsClient(llm_binding_name="echo", llm_binding_config={"fail_with": "server"}, strict=True)
+    disc = LollmsDiscussion.create_new(lollms_client=failing, db_path=db)
+    disc.add_message(sender="user", content="hello")
+    old = disc.add_message(sender="assistant", content="the old answer")
+    with pytest.raises(BackendError):
+        disc.regenerate_branch()
+    assert disc.get_message(old.id).content == "the old answer"
+    again = LollmsDiscussion.load(db, disc.id)
+    assert [m.content for m in again.get_messages()] == ["hello", "the old answer"]
+
+    working = LollmsClient(llm_binding_name="echo")
+    disc = LollmsDiscussion.load(db, disc.id, lollms_client=working)
+    new = disc.regenerate_branch()
+    assert [m.content for m in disc.get_messages()][-1] == new["ai_message"].content
+    assert old.id not in {m.id for m in LollmsDiscussion.load(db, disc.id).get_messages()}

@@ -221,9 +221,11 @@ def regenerate_branch(d: LollmsDiscussion, branch_tip_id: str | None, kwargs: di
     if user is None or user.role != "user":
         raise ConfigError(f"nothing to regenerate from message '{target.id}' ({target.role}): no user message")
     check_options(llm, "", None, options)
+    # The new answer first: if the backend fails, the old one must still be there (nothing changes).
+    result = answer(d, user.id, streaming_callback, options, user=user)
     if target is not user:
-        d.prune_branch(target.id)
-    return answer(d, user.id, streaming_callback, options, user=user)
+        d.prune_branch(target.id)  # the old reply is not on the new answer's path: the new one stays active
+    return result
 
 
 def check_options(llm: Any, user_message: str, images: list[ImageInput] | None, options: dict[str, Any]) -> None:
