@@ -113,6 +113,15 @@ def test_failures_become_error_rows_and_retry_errors_runs_them_again(tmp_path: P
     assert fixed.summary.completed == 3 and all("text" in r for r in lines(out)) and len(lines(out)) == 3
 
 
+def test_a_bad_fsync_every_changes_nothing_in_the_output(tmp_path: Path) -> None:
+    out = tmp_path / "out.jsonl"
+    client(fail_with="server").batch(items(2), output=out)
+    before = out.read_bytes()
+    with pytest.raises(ConfigError, match="fsync_every must be an integer >= 1, got 0"):
+        client().batch(items(2), output=out, retry_errors=True, fsync_every=0)
+    assert out.read_bytes() == before  # the error rows were not dropped by a call that then failed
+
+
 def test_concurrency_is_bounded() -> None:
     llm_client = client(delay=0.01)
     state = {"now": 0, "max": 0}

@@ -152,8 +152,9 @@ async def abatch(
     :raises ConfigError: duplicate or missing ids, bad items or options, an output file that is
         not a batch output, or one holding ids not in the input: all before any work starts.
     """
-    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
-        raise ConfigError(f"concurrency must be an integer >= 1, got {concurrency!r}")
+    for name, value in (("concurrency", concurrency), ("fsync_every", fsync_every)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:  # before any file changes
+            raise ConfigError(f"{name} must be an integer >= 1, got {value!r}")
     where = f"batch input{f' for {output}' if output else ''}"
     prepared = _prepare(llm, items, options, where)
     done = read_output(output) if output is not None else {}
