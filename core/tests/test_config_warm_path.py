@@ -111,6 +111,18 @@ def test_echo_client_from_a_warm_cache_imports_no_pydantic(tmp_path: Path) -> No
     assert json.loads(_run(code, tmp_path)) == [False, False]
 
 
+def test_router_client_from_a_warm_cache_imports_no_pydantic(tmp_path: Path) -> None:
+    code = (
+        "import sys, json; from lollms_core import LollmsClient; "
+        "c = LollmsClient(llm_binding_name='router', llm_binding_config={'members': [{'binding': 'echo'}, "
+        "{'binding': 'echo', 'model_name': 'b'}]}); "
+        "answers = [c.generate_text('hi there') for _ in range(3)]; "
+        "print(json.dumps([answers, 'pydantic' in sys.modules]))"
+    )
+    _run(code, tmp_path)  # cold: manifests validated by pydantic and cached
+    assert json.loads(_run(code, tmp_path)) == [["hi there"] * 3, False]
+
+
 @pytest.mark.parametrize(
     ("value", "seconds"),
     [

@@ -53,6 +53,7 @@ class Member:
     probing: bool = False  # one request is testing the member after its cooldown
     latency: float | None = None  # EWMA of time-to-first-chunk, seconds
     last_error: str | None = None
+    call_options: frozenset[str] = frozenset()  # per-call options the member's manifest declares
 
 
 def should_fail_over(exc: BaseException) -> bool:

@@ -78,8 +78,8 @@ class RouterBinding(LollmsLLMBinding):
         config = {k: v for k, v in entry.items() if k not in _MEMBER_KEYS}
         try:
             spec = self.registry.get(Modality.LLM, name)
-            manifest = spec.manifest
-            if manifest is not None and manifest.parameter("max_retries") is not None:
+            checker = spec.checker  # the cached manifest: no pydantic on the warm path
+            if checker is not None and checker.parameter("max_retries") is not None:
                 config.setdefault("max_retries", 0)
             binding = LollmsLLMBindingManager(registry=self.registry).create_binding(name, strict=True, **config)
         except (ConfigError, BindingNotFoundError) as exc:
@@ -92,6 +92,7 @@ class RouterBinding(LollmsLLMBinding):
             label=_label(name, binding.config),
             weight=float(weight),
             max_concurrency=limit,
+            call_options=_call_options(binding),
         )
 
     # == the primitive ====================================================================
@@ -102,11 +103,11 @@ class RouterBinding(LollmsLLMBinding):
         Such an option is checked now against every member that declares it, and later given
         only to those members.
         """
-        declared = {name for m in self.pool.members for name in _call_options(m.binding)}
+        declared = {name for m in self.pool.members for name in m.call_options}
         passthrough = {k: params.pop(k) for k in list(params) if k in declared}
         request = super().build_request(prompt, method=method, **params)
         for m in self.pool.members:
-            mine = {k: v for k, v in passthrough.items() if k in _call_options(m.binding)}
+            mine = {k: v for k, v in passthrough.items() if k in m.call_options}
             if mine:
                 m.binding._checker().validate_call("generate_text", mine)
         request.extra.update(passthrough)
@@ -114,8 +115,7 @@ class RouterBinding(LollmsLLMBinding):
 
     def _member_request(self, request: ChatRequest, member: Member) -> ChatRequest:
         """The request as this member expects it: its own declared options, with its defaults."""
-        options = _call_options(member.binding)
-        mine = {k: v for k, v in request.extra.items() if k in options}
+        mine = {k: v for k, v in request.extra.items() if k in member.call_options}
         return replace(request, extra=member.binding._checker().validate_call("generate_text", mine))
 
     def _key(self, request: ChatRequest) -> str | None:
@@ -318,10 +318,10 @@ class RouterBinding(LollmsLLMBinding):
         return f"<RouterBinding strategy={self.pool.strategy} members={[m.label for m in self.pool.members]}>"
 
 
-def _call_options(binding: LollmsLLMBinding) -> set[str]:
-    """Per-call options a binding declares for generation."""
-    manifest = binding._resolve_manifest()
-    return {p.name for key in ("generate_text", "model") for p in manifest.method_parameters.get(key, ())}
+def _call_options(binding: LollmsLLMBinding) -> frozenset[str]:
+    """Per-call options a binding declares for generation (read once, when the member is made)."""
+    checker = binding._checker()
+    return frozenset(p.name for key in ("generate_text", "model") for p in checker.method_parameters.get(key, ()))
 
 
 def _label(name: str, config: Any) -> str:
