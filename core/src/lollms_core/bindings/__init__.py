@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..types import Modality
+from ._checks import ENGINE_THREADS_PER_CPU, max_engine_threads
 from .base import LollmsBinding, seed_result
 from .llm import LollmsLLMBinding
 from .managers import (
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BASES",
+    "ENGINE_THREADS_PER_CPU",
     "AudioSource",
     "BindingManager",
     "LollmsBinding",
@@ -46,6 +48,7 @@ __all__ = [
     "Transcription",
     "Word",
     "format_timestamp",
+    "max_engine_threads",
     "seed_result",
     "to_srt",
     "to_vtt",

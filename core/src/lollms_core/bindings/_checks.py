@@ -16,7 +16,17 @@ from typing import Any
 
 from ..errors import ConfigError, EngineError, LollmsError
 
-__all__ = ["audio_input", "engine_error", "text_input", "voice_input"]
+__all__ = ["ENGINE_THREADS_PER_CPU", "audio_input", "engine_error", "max_engine_threads", "text_input", "voice_input"]
+
+#: More engine threads than this many per logical CPU only add contention (and enough of them
+#: abort the process: llama.cpp with a million threads dies in std::bad_alloc).
+ENGINE_THREADS_PER_CPU = 4
+
+
+def max_engine_threads() -> int:
+    """The most threads a local engine may be asked for on this machine (every local binding's limit)."""
+    return ENGINE_THREADS_PER_CPU * (os.cpu_count() or 1)
+
 
 #: Longest engine message copied into an EngineError (tracebacks of C libraries can be huge).
 _MAX_MESSAGE = 300

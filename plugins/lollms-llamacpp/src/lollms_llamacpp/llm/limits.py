@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
+from lollms_core.bindings import ENGINE_THREADS_PER_CPU, max_engine_threads
 from lollms_core.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -21,16 +22,16 @@ if TYPE_CHECKING:
 
 __all__ = ["MAX_CONTEXT", "THREADS_PER_CPU", "check_load_settings", "effective_context", "max_threads"]
 
-#: More threads than this many per logical CPU only adds contention.
-THREADS_PER_CPU = 4
+#: The core's limit for every local engine (kept under this name for this module's readers).
+THREADS_PER_CPU = ENGINE_THREADS_PER_CPU
 #: The largest context any GGUF model is trained for today (1M tokens); also the cap when a
 #: header does not say (or claims something absurd).
 MAX_CONTEXT = 1 << 20
 
 
 def max_threads() -> int:
-    """The most threads a load may ask for on this machine (``THREADS_PER_CPU`` x logical CPUs)."""
-    return THREADS_PER_CPU * (os.cpu_count() or 1)
+    """The most threads a load may ask for on this machine (the core's :func:`max_engine_threads`)."""
+    return max_engine_threads()
 
 
 def effective_context(header: GGUFHeader, requested: int) -> int:

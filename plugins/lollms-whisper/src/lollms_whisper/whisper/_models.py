@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from lollms_core.bindings import ENGINE_THREADS_PER_CPU, max_engine_threads
 from lollms_core.errors import BindingLoadError, ConfigError
 
 from ..errors import WhisperModelNotFoundError
@@ -153,7 +154,7 @@ def resolve_model(name: str, *, models_path: str, download_root: str, allow_down
 
 
 #: More threads than this many per logical CPU only adds contention (CTranslate2 spawns them all).
-THREADS_PER_CPU = 4
+THREADS_PER_CPU = ENGINE_THREADS_PER_CPU  # the core's limit for every local engine
 
 
 def check_threads(cpu_threads: int, num_workers: int) -> None:
@@ -164,7 +165,7 @@ def check_threads(cpu_threads: int, num_workers: int) -> None:
 
     :raises ConfigError: naming the values and the limit.
     """
-    limit = THREADS_PER_CPU * (os.cpu_count() or 1)
+    limit = max_engine_threads()
     threads = max(cpu_threads, 1) * num_workers
     if threads > limit:
         raise ConfigError(
