@@ -228,7 +228,8 @@ def _next_wait(
         retryable = isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.RemoteProtocolError))
         if retryable and attempt < policy.max_retries:
             return policy.delay(attempt, None)
-        raise error_for_transport(exc, request.url, settings.service)
+        # from None: the typed error says it all; httpx's own message (which can quote headers) stays out.
+        raise error_for_transport(exc, request.url, settings.service) from None
     assert response is not None
     note = ""
     if response.status_code in _RETRY_STATUSES and attempt < policy.max_retries:

@@ -241,3 +241,5 @@ def test_transport_errors_name_the_full_url(make_binding: Any, dead_url: str) ->
     with pytest.raises(BackendConnectionError) as caught:
         llm.generate_text("hi")
     assert f"{dead_url}/chat/completions" in str(caught.value)  # the /v1 base path kept
+    # httpx's own exception is not chained into the traceback (its message can quote headers)
+    assert caught.value.__suppress_context__ and caught.value.__cause__ is None

@@ -44,9 +44,10 @@ async def stream_in_thread(it: Iterator[Chunk]) -> AsyncIterator[Chunk]:
         with lock:
             gen.close()
 
+    run_step = functools.partial(ctx.run, step)  # built once: this runs per chunk
     try:
         while True:
-            pending = loop.run_in_executor(None, functools.partial(ctx.run, step))
+            pending = loop.run_in_executor(None, run_step)
             chunk = await pending
             pending = None
             if chunk is done:
