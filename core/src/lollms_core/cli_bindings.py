@@ -9,6 +9,7 @@ and ``error``. The command exits 1 when any listed row is an error, with ``--jso
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import json
 import sys
@@ -32,9 +33,7 @@ def check_binding(spec: BindingSpec) -> list[str]:
     """Problems that would stop this binding from starting: its class and its engine modules, imported now."""
     if not spec.usable:
         return [spec.error or "broken"]
-    saved = sys.stdout
-    sys.stdout = sys.stderr  # engines and plugins that print must not corrupt --json
-    try:
+    with contextlib.redirect_stdout(sys.stderr):  # engines and plugins that print must not corrupt --json
         try:
             spec.load_class()
         except LollmsError as exc:
@@ -47,11 +46,9 @@ def check_binding(spec: BindingSpec) -> list[str]:
             except ImportError as exc:
                 missing = getattr(exc, "name", None) or module
                 problems.append(f"engine module {missing} is missing: pip install '{requirement}'")
-            except Exception as exc:  # a broken native library, not a missing one
+            except (Exception, SystemExit) as exc:  # a broken native library, not a missing one
                 problems.append(f"engine module {module} failed to import: {type(exc).__name__}: {exc}")
         return problems
-    finally:
-        sys.stdout = saved
 
 
 def cmd_bindings(args: argparse.Namespace) -> int:

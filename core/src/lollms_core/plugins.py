@@ -15,6 +15,7 @@ first created.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import sys
@@ -105,12 +106,8 @@ def _still_importing(value: str) -> bool:
 
 def _to_stderr(fn: Callable[[], T]) -> T:
     """Run ``fn`` with ``sys.stdout`` pointing at stderr (plugins that print must not corrupt our output)."""
-    saved = sys.stdout
-    sys.stdout = sys.stderr
-    try:
+    with contextlib.redirect_stdout(sys.stderr):
         return fn()
-    finally:
-        sys.stdout = saved
 
 
 def _load_entry_point(value: str) -> Any:
