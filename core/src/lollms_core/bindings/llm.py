@@ -252,17 +252,22 @@ class LollmsLLMBinding(Seed000Generate, LollmsBinding):
         interrupt = TaskInterrupt(call.flag)
         gen = self._astream(request)
         take = call.take
+        # The primitive's first step runs as this call: a sync primitive run in a worker
+        # (stream_in_thread) copies that context then, for good; native async HTTP is stopped by
+        # cancelling the task, so later steps need no context switch (this runs per chunk).
+        token: Any = enter_call(call.flag)
         try:
             while True:
                 interrupt.waiting = True  # only now may cancel() cancel this task
-                token = enter_call(call.flag)  # the primitive (not our consumer) runs as this call
                 try:
                     chunk = await gen.__anext__()
                 except StopAsyncIteration:
                     break
                 finally:
-                    leave_call(token)
                     interrupt.waiting = False
+                    if token is not None:
+                        leave_call(token)
+                        token = None
                 if take(chunk):
                     yield chunk
             call.done()
