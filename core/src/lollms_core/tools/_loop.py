@@ -109,6 +109,8 @@ class ToolLoop:
     :param tools: what :class:`ToolSet` accepts.
     :param tool_results: results for a resumed run's pending calls (in their order, or
         :class:`ToolResult` objects with their ``call_id``).
+    :param options: what each round's ``build_request`` gets: sampling options, ``images``,
+        ``parallel_tool_calls``, the binding's per-call parameters.
     """
 
     def __init__(
@@ -126,7 +128,7 @@ class ToolLoop:
         before_call: BeforeCall | None = None,
         tool_results: Sequence[Any] | None = None,
         resolve: ToolResolver | None = None,
-        options: dict[str, Any] | None = None,
+        **options: Any,
     ) -> None:
         if isinstance(max_tool_rounds, bool) or not isinstance(max_tool_rounds, int) or max_tool_rounds < 0:
             raise ConfigError(f"max_tool_rounds must be an int >= 0, not {max_tool_rounds!r}")
@@ -139,7 +141,7 @@ class ToolLoop:
         self.callback = streaming_callback
         self.auto_execute = auto_execute
         self.before_call = before_call
-        self.options = dict(options or {})
+        self.options = options
         self.images = self.options.pop("images", None)
         model = self.options.get("model") or self.options.get("model_name") or binding.model_name
         self.mode = self._decide_mode(tool_mode, model)
