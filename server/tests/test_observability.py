@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 
 import httpx
 import pytest
@@ -31,6 +32,10 @@ def test_one_access_line_per_request_with_model_tokens_latency(
         httpx.post(f"{echo_server.v1}/chat/completions",
                    json={"model": "echo", "messages": [{"role": "user", "content": "a b c"}]})  # fmt: skip
         httpx.get(f"{echo_server.v1}/models")
+        # The line is written once the answer has gone out, so it may follow the client's return by a moment.
+        deadline = time.monotonic() + 5
+        while len([r for r in caplog.records if r.name == "lollms.server.access"]) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
     lines = [r.getMessage() for r in caplog.records if r.name == "lollms.server.access"]
     assert len(lines) == 2
     assert '"POST /v1/chat/completions" 200 model=echo tokens=' in lines[0] and "+3 " in lines[0]
