@@ -1,0 +1,81 @@
+"""``lollms generate/chat --tool``: Python functions offered to the model from the command line."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+from _cli_util import clean_env, lollms, one_error_line
+
+TOOLS = '''
+def add(a: int, b: int) -> int:
+    """Add two integers."""
+    return a + b
+
+
+def ping() -> str:
+    """Answer pong."""
+    return "pong"
+'''
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    (tmp_path / "cli_tool_funcs.py").write_text(textwrap.dedent(TOOLS))
+    out = clean_env(tmp_path)
+    out["PYTHONPATH"] = str(tmp_path) + (":" + out["PYTHONPATH"] if out.get("PYTHONPATH") else "")
+    return out
+
+
+def test_generate_runs_a_tool_and_shows_the_call(env: dict[str, str]) -> None:
+    proc = lollms(env, "generate", "-b", "echo", "--tool", "cli_tool_funcs:add", '/call add {"a": 2, "b": 3}')
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "5"
+    assert '[tool call] add({"a": 2, "b": 3})' in proc.stderr
+    assert "[tool result] add: 5" in proc.stderr
+
+
+def test_several_tools_and_the_chain_limit(env: dict[str, str]) -> None:
+    proc = lollms(
+        env, "generate", "-b", "echo", "--tool", "cli_tool_funcs:add", "--tool", "cli_tool_funcs:ping",
+        "--chain-limit", "2", "/loop ping {}",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.count("[tool call] ping") == 2
+    assert proc.stdout.startswith("Maximum tool rounds reached")
+
+
+def test_tools_approve_asks_and_a_refusal_goes_to_the_model(env: dict[str, str]) -> None:
+    proc = lollms(
+        env, "generate", "-b", "echo", "--tool", "cli_tool_funcs:add", "--tools-approve",
+        '/call add {"a": 2, "b": 3}', stdin="n\n",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert 'run add({"a": 2, "b": 3})? [y/N]' in proc.stderr
+    assert "refused" in proc.stdout
+    approved = lollms(
+        env, "generate", "-b", "echo", "--tool", "cli_tool_funcs:add", "--tools-approve",
+        '/call add {"a": 2, "b": 3}', stdin="y\n",
+    )  # fmt: skip
+    assert approved.stdout.strip() == "5"
+
+
+def test_a_bad_tool_spec_is_one_error_line(env: dict[str, str]) -> None:
+    proc = lollms(env, "generate", "-b", "echo", "--tool", "cli_tool_funcs:nope", "hi")
+    assert proc.returncode == 1
+    assert "module 'cli_tool_funcs' has no 'nope'; it has: add, ping" in one_error_line(proc)
+
+
+def test_tools_on_a_binding_without_tool_calling_name_the_fix(env: dict[str, str]) -> None:
+    proc = lollms(
+        env, "generate", "-b", "echo", "-c", "tool_calling=none", "--tool", "cli_tool_funcs:add", "hi"
+    )
+    assert proc.returncode == 1
+    assert "--tool-mode prompt" in one_error_line(proc) or "tool_mode='prompt'" in one_error_line(proc)
+    prompt = lollms(
+        env, "generate", "-b", "echo", "-c", "tool_calling=none", "--tool-mode", "prompt",
+        "--tool", "cli_tool_funcs:add", '/call add {"a": 1, "b": 1}',
+    )  # fmt: skip
+    assert prompt.returncode == 0, prompt.stderr
+    assert "[tool result] add: 2" in prompt.stderr
