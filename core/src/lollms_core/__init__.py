@@ -1,4 +1,4 @@
-"""lollms-core: binding contracts for six modalities, plugin discovery and the LollmsClient facade.
+"""lollms-core: binding contracts for seven modalities, plugin discovery and the LollmsClient facade.
 
 Importing this package builds the binding registry from installed plugins (entry-point
 group ``lollms.bindings``). It imports nothing heavy: engines and HTTP clients load when
@@ -15,6 +15,8 @@ from .bindings import (
     LollmsLLMBindingManager,
     LollmsSTTBinding,
     LollmsSTTBindingManager,
+    LollmsToolBinding,
+    LollmsToolBindingManager,
     LollmsTTIBinding,
     LollmsTTIBindingManager,
     LollmsTTMBinding,
@@ -48,6 +50,8 @@ from .errors import (
     ReadOnlyDatabaseError,
     ServerError,
     StructuredContentError,
+    ToolNotFoundError,
+    ToolServerError,
 )
 from .hookspecs import hookimpl
 from .registry import BindingSpec, Registry
@@ -63,6 +67,8 @@ from .types import (
     GenerationOptions,
     GenerationResult,
     Modality,
+    ToolDefinition,
+    ToolResult,
 )
 
 if TYPE_CHECKING:
@@ -116,6 +122,8 @@ __all__ = [
     "LollmsTTSBindingManager",
     "LollmsTTVBinding",
     "LollmsTTVBindingManager",
+    "LollmsToolBinding",
+    "LollmsToolBindingManager",
     "Manifest",
     "ManifestError",
     "MessageNotFoundError",
@@ -129,6 +137,10 @@ __all__ = [
     "Registry",
     "ServerError",
     "StructuredContentError",
+    "ToolDefinition",
+    "ToolNotFoundError",
+    "ToolResult",
+    "ToolServerError",
     "__version__",
     "get_registry",
     "hookimpl",

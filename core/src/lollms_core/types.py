@@ -6,6 +6,7 @@ compare equal; ``MSG_OPERATION_TYPE`` is seed 000's older enum, kept for compati
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from enum import Enum, IntEnum
@@ -27,6 +28,8 @@ __all__ = [
     "Message",
     "Modality",
     "StreamingCallback",
+    "ToolDefinition",
+    "ToolResult",
 ]
 
 
@@ -106,7 +109,7 @@ class ELF_COMPLETION_FORMAT(Enum):
 
 
 class Modality(str, Enum):
-    """The six kinds of binding; the value is the manifest's ``modality`` string."""
+    """The seven kinds of binding; the value is the manifest's ``modality`` string."""
 
     LLM = "llm"
     TTI = "tti"
@@ -114,6 +117,7 @@ class Modality(str, Enum):
     TTS = "tts"
     TTV = "ttv"
     TTM = "ttm"
+    TOOLS = "tools"
 
 
 #: An image given to a vision model: a file path, a URL or data URL, raw bytes, or base64 text.
@@ -218,3 +222,51 @@ class GenerationEvent:
     result: Any = None
     error: BaseException | None = None
     elapsed: float = 0.0
+
+
+# -- tool calling (OpenAI Chat Completions shapes: the lingua franca every backend converts to) --
+
+
+@dataclass(frozen=True, slots=True)
+class ToolDefinition:
+    """A tool as the model sees it: a name, what it does, and its arguments as a JSON Schema object."""
+
+    name: str
+    description: str
+    parameters: dict[str, Any] = field(default_factory=lambda: {"type": "object", "properties": {}})
+
+    def to_openai(self) -> dict[str, Any]:
+        """The OpenAI ``tools`` entry: ``{"type": "function", "function": {...}}``."""
+        return {
+            "type": "function",
+            "function": {"name": self.name, "description": self.description, "parameters": self.parameters},
+        }
+
+
+def new_call_id() -> str:
+    """An id for a call the backend gave none (``call_<hex>``)."""
+    return f"call_{uuid.uuid4().hex[:24]}"
+
+
+@dataclass(frozen=True, slots=True)
+class ToolResult:
+    """What a tool gave back for one call; ``content`` is what the model sees.
+
+    ``parts`` keeps rich blocks (images, audio, resources as OpenAI content parts or MCP block
+    dicts); ``structured`` keeps an MCP tool's ``structured_content``.
+    """
+
+    call_id: str
+    name: str
+    content: str
+    is_error: bool = False
+    parts: tuple[dict[str, Any], ...] = ()
+    structured: Any = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """A plain dict (what ``MSG_TYPE_TOOL_OUTPUT`` events carry as ``meta["tool_result"]``)."""
+        return {"call_id": self.call_id, "name": self.name, "content": self.content, "is_error": self.is_error}
+
+    def to_message(self) -> Message:
+        """The ``role: tool`` message that gives this result back to the model."""
+        return {"role": "tool", "tool_call_id": self.call_id, "name": self.name, "content": self.content}
