@@ -7,12 +7,13 @@ lollms_client's dict surface (``discover_tools``, ``list_tools``, ``execute_tool
 typed one (``definitions``, ``call_tool`` -> :class:`~lollms_core.types.ToolResult`), async
 twins, the cached listing, name and schema checks, timeouts, observer events and the
 error rule (tool failures are error results; a broken backend is a typed error).
+
+``asyncio`` and ``concurrent.futures`` are imported where used: this module loads with
+``import lollms_core``, which must stay light.
 """
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import dataclasses
 import difflib
 import json
@@ -198,10 +199,14 @@ class LollmsToolBinding(LollmsBinding):
 
     async def _acall_tool(self, name: str, arguments: dict[str, Any]) -> ToolOutput:
         """Async form of :meth:`_call_tool`. The default runs ``_call_tool`` in a worker thread."""
+        import asyncio
+
         return await asyncio.to_thread(self._call_tool, name, arguments)
 
     async def _adiscover_tools(self) -> Sequence[ToolDefinition | Mapping[str, Any]]:
         """Async form of :meth:`_discover_tools`. The default runs it in a worker thread."""
+        import asyncio
+
         return await asyncio.to_thread(self._discover_tools)
 
     def _unknown_tool(self, name: str) -> LollmsError:
@@ -326,6 +331,8 @@ class LollmsToolBinding(LollmsBinding):
         timeout: float | None = None,
     ) -> ToolResult:
         """Async :meth:`call_tool` (a binding with a native async backend runs no thread)."""
+        import asyncio
+
         name, args, call_id = await self._aknown(name), _arguments(arguments), call_id or new_call_id()
         try:
             if timeout is None:
@@ -334,7 +341,7 @@ class LollmsToolBinding(LollmsBinding):
                 value = await asyncio.wait_for(self._acall_tool(name, args), timeout)
         except LollmsError:
             raise
-        except (asyncio.TimeoutError, TimeoutError):
+        except (asyncio.TimeoutError, TimeoutError):  # one class from Python 3.11; two before
             raise BackendTimeoutError(
                 f"tool {name!r} of the {self.binding_name} tools binding gave no result within {timeout} s"
             ) from None
@@ -434,6 +441,8 @@ def _as_dict(result: ToolResult) -> dict[str, Any]:
 
 def _run_with_timeout(fn: Any, name: str, args: dict[str, Any], timeout: float, owner: str) -> Any:
     """``fn(name, args)`` in a worker thread, given up on after ``timeout`` seconds (the thread finishes alone)."""
+    import concurrent.futures
+
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="lollms-tool")
     try:
         return pool.submit(fn, name, args).result(timeout)
