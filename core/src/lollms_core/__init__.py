@@ -50,6 +50,7 @@ from .errors import (
     ReadOnlyDatabaseError,
     ServerError,
     StructuredContentError,
+    ToolChoiceError,
     ToolNotFoundError,
     ToolServerError,
 )
@@ -67,6 +68,8 @@ from .types import (
     GenerationOptions,
     GenerationResult,
     Modality,
+    ToolCall,
+    ToolCallDelta,
     ToolDefinition,
     ToolResult,
 )
@@ -137,6 +140,9 @@ __all__ = [
     "Registry",
     "ServerError",
     "StructuredContentError",
+    "ToolCall",
+    "ToolCallDelta",
+    "ToolChoiceError",
     "ToolDefinition",
     "ToolNotFoundError",
     "ToolResult",

@@ -34,6 +34,7 @@ __all__ = [
     "ReadOnlyDatabaseError",
     "ServerError",
     "StructuredContentError",
+    "ToolChoiceError",
     "ToolNotFoundError",
     "ToolServerError",
     "error_dict",
@@ -188,6 +189,13 @@ class ToolServerError(BackendError):
     def __init__(self, message: str, *, server: str, status_code: int | None = None) -> None:
         super().__init__(message, status_code=status_code)
         self.server = server
+
+class ToolChoiceError(BackendError):
+    """``tool_choice`` asked for a call (``"required"`` or a tool's name) and the model answered without one.
+
+    A server that ignores ``tools`` answers in prose; that is reported, never passed off as the
+    answer. ``partial_text`` holds the prose it gave.
+    """
 
 
 class AmbiguousBindingError(BindingNotFoundError):

@@ -27,7 +27,7 @@ from ._media_suites import (
     TTVBindingTests,
     assert_format,
 )
-from ._tools_suite import ToolBindingTests
+from ._tools_binding_suite import ToolBindingTests
 
 __all__ = [
     "BindingTestsBase",
