@@ -190,6 +190,7 @@ class ToolServerError(BackendError):
         super().__init__(message, status_code=status_code)
         self.server = server
 
+
 class ToolChoiceError(BackendError):
     """``tool_choice`` asked for a call (``"required"`` or a tool's name) and the model answered without one.
 

@@ -38,7 +38,7 @@ def build(name: str) -> MCPServer:
 
     @srv.tool()
     def secret_word() -> str:
-        """The word the server was started with (env LOLLMS_TEST_WORD)."""
+        """The secret word of the day."""
         return os.environ.get("LOLLMS_TEST_WORD", "")
 
     @srv.tool()
