@@ -30,6 +30,10 @@ def smollm2() -> Iterator[Any]:
         pytest.skip("LOLLMS_TEST_LLAMACPP_MODEL (the SmolLM2 GGUF) is not set")
     pytest.importorskip("lollms_llamacpp", reason="lollms-llamacpp is not installed")
     llm = LollmsLLMBindingManager().create_binding("llamacpp", model_path=gguf, ctx_size=2048, n_threads=1)
+    if not llm.supports_json_schema():
+        llm.close()
+        # SmolLM2's template has no tools: the prompt protocol needs constrained decoding to make it call.
+        pytest.skip("this lollms-llamacpp has no json_schema (constrained decoding) support yet")
     yield llm
     llm.close()
 
