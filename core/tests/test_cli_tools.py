@@ -68,9 +68,7 @@ def test_a_bad_tool_spec_is_one_error_line(env: dict[str, str]) -> None:
 
 
 def test_tools_on_a_binding_without_tool_calling_name_the_fix(env: dict[str, str]) -> None:
-    proc = lollms(
-        env, "generate", "-b", "echo", "-c", "tool_calling=none", "--tool", "cli_tool_funcs:add", "hi"
-    )
+    proc = lollms(env, "generate", "-b", "echo", "-c", "tool_calling=none", "--tool", "cli_tool_funcs:add", "hi")
     assert proc.returncode == 1
     assert "--tool-mode prompt" in one_error_line(proc) or "tool_mode='prompt'" in one_error_line(proc)
     prompt = lollms(

@@ -88,6 +88,19 @@ def _add_listing_commands(sub: Any, cmd: Any) -> None:
     pull.set_defaults(func=cmd.cmd_models_pull)
 
 
+def _tool_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--tool", action="append", default=[], metavar="NAME",
+        help="offer the model a tool: MODULE:FUNCTION (or MODULE:Class, its methods), repeatable",
+    )  # fmt: skip
+    p.add_argument("--tools-approve", action="store_true", help="ask before each tool call runs")
+    p.add_argument("--chain-limit", type=int, default=10, metavar="N", help="at most N rounds of tool calls (10)")
+    p.add_argument(
+        "--tool-mode", choices=["auto", "native", "prompt"], default="auto",
+        help="native tool calling, or 'prompt' for models without it (see docs/tools.md)",
+    )  # fmt: skip
+
+
 def _add_generation_commands(sub: Any, cmd: Any) -> None:
     p = sub.add_parser("generate", help="stream an answer to PROMPT ('-' reads stdin)")
     _binding_args(p, required=False)
@@ -99,6 +112,7 @@ def _add_generation_commands(sub: Any, cmd: Any) -> None:
         help="per-call option declared by the binding (see `lollms bindings show NAME`), repeatable",
     )  # fmt: skip
     p.add_argument("--show-thoughts", action="store_true", help="print the model's thinking on stderr")
+    _tool_args(p)
     p.add_argument("prompt", metavar="PROMPT")
     p.set_defaults(func=cmd.cmd_generate)
 
@@ -108,6 +122,7 @@ def _add_generation_commands(sub: Any, cmd: Any) -> None:
     p.add_argument("--db", metavar="FILE", help="SQLite file to keep the discussion in")
     p.add_argument("--id", metavar="ID", help="continue this discussion from --db")
     p.add_argument("-n", "--n-predict", type=int, help="maximum tokens per answer")
+    _tool_args(p)
     p.set_defaults(func=cmd.cmd_chat)
 
 

@@ -315,6 +315,51 @@ def _stream_to_stdout(chunks: Any, show_thoughts: bool) -> None:
         out.flush()
 
 
+def _tool_loop_options(args: argparse.Namespace) -> dict[str, Any]:
+    """``--tool``, ``--tools-approve``, ``--chain-limit``, ``--tool-mode`` as the tool loop's arguments."""
+    from .tools._cli_support import ask_before_call, load_tool_specs
+
+    if args.chain_limit < 0:
+        raise UsageError(f"--chain-limit must be 0 or more, not {args.chain_limit}")
+    out: dict[str, Any] = {
+        "tools": load_tool_specs(args.tool),
+        "max_tool_rounds": args.chain_limit,
+        "tool_mode": args.tool_mode,
+    }
+    if args.tools_approve:
+        out["before_call"] = ask_before_call(sys.stdin.readline, sys.stderr)
+    return out
+
+
+def _show_with_tools(show_thoughts: bool) -> Any:
+    """A streaming callback: answer text to stdout, tool calls and results to stderr as they happen."""
+    from .tools._cli_support import show_tool_event
+
+    def show(chunk: str, msg_type: MSG_TYPE, meta: Any = None) -> bool:
+        if show_tool_event(msg_type, meta, sys.stderr):
+            return True
+        if msg_type == MSG_TYPE.MSG_TYPE_THOUGHT_CHUNK:
+            if show_thoughts:
+                sys.stderr.write(chunk)
+        else:
+            sys.stdout.write(chunk)
+            sys.stdout.flush()
+        return True
+
+    return show
+
+
+def _generate_with_tools(args: argparse.Namespace, llm: Any, prompt: str, options: dict[str, Any]) -> None:
+    from .tools import run_tool_loop
+
+    loop = _tool_loop_options(args)
+    tools = loop.pop("tools")
+    show = _show_with_tools(args.show_thoughts)
+    run_tool_loop(llm, prompt, tools, system_prompt=args.system, streaming_callback=show, **loop, **options)
+    sys.stdout.write("\n")
+    sys.stdout.flush()
+
+
 def _sampling_value(key: str, text: Any) -> Any:
     """Sampling options are typed by the core, not the manifest: read numbers from the text."""
     from .bindings.options import SAMPLING_OPTIONS
@@ -337,6 +382,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
     try:
         options: dict[str, Any] = {"n_predict": args.n_predict, "temperature": args.temperature}
         options.update({k: _sampling_value(k, v) for k, v in parse_config_pairs(args.option).items()})
+        if args.tool:
+            _generate_with_tools(args, llm, prompt, options)
+            return 0
         chunks = llm.stream(prompt, system_prompt=args.system or None, **options)
         try:
             _stream_to_stdout(chunks, args.show_thoughts)

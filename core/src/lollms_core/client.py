@@ -32,6 +32,7 @@ if TYPE_CHECKING:
         LollmsTTVBinding,
     )
     from .registry import Registry
+    from .tools import Tool, ToolRun
 
 __all__ = ["MODALITIES", "LollmsClient"]
 
@@ -392,6 +393,69 @@ class LollmsClient(LollmsClientNames, MediaMixin, BatchMixin):
         """Async :meth:`chat`."""
         out: str | dict[str, Any] = await self._llm().achat(discussion, **kwargs)
         return out
+
+    # == tool calling (the loop lives in lollms_core.tools) ======================================
+
+    def _resolve_tool_name(self, name: str) -> list[Tool]:
+        """The tools a name given in ``tools=`` stands for (``alias::tool``): the seam a tools binding fills.
+
+        Without a tools binding every name is unknown (a ``ConfigError`` saying so).
+        """
+        from .tools import no_tool_names
+
+        return no_tool_names(name)
+
+    def generate_with_tools(
+        self,
+        prompt: str | list[Message] | ToolRun,
+        tools: Any,
+        system_prompt: str = "",
+        max_tool_rounds: int = 10,
+        streaming_callback: StreamingCallback | None = None,
+        auto_execute: bool = True,
+        tool_choice: str = "auto",
+        tool_mode: str = "auto",
+        **options: Any,
+    ) -> ToolRun:
+        """Let the model call ``tools`` until it answers (lollms_client's ``generate_with_tools``).
+
+        ``tools``: Python functions, :class:`~lollms_core.tools.Tool`, ``ToolDefinition``, class
+        instances (their methods), or names offered by a tools binding. Returns a
+        :class:`~lollms_core.tools.ToolRun`, also readable as lollms_client's dict
+        (``["response"]``, ``["tool_calls"]``, ``["tool_results"]``, ``["rounds"]``). ``options``:
+        ``before_call``, ``tool_results`` (to resume a run with pending calls), ``images`` and the
+        sampling options. See docs/tools.md.
+
+        :raises NotSupportedError: the binding has no native tool calling and ``tool_mode`` is not ``"prompt"``.
+        """
+        from .tools import run_tool_loop  # the loop (and asyncio) load on first use
+
+        return run_tool_loop(
+            self._llm(), prompt, tools, system_prompt=system_prompt, max_tool_rounds=max_tool_rounds,
+            streaming_callback=streaming_callback, auto_execute=auto_execute, tool_choice=tool_choice,
+            tool_mode=tool_mode, resolve=self._resolve_tool_name, **options,
+        )  # fmt: skip
+
+    async def agenerate_with_tools(
+        self,
+        prompt: str | list[Message] | ToolRun,
+        tools: Any,
+        system_prompt: str = "",
+        max_tool_rounds: int = 10,
+        streaming_callback: StreamingCallback | None = None,
+        auto_execute: bool = True,
+        tool_choice: str = "auto",
+        tool_mode: str = "auto",
+        **options: Any,
+    ) -> ToolRun:
+        """Async :meth:`generate_with_tools`: the independent calls of one turn run concurrently."""
+        from .tools import arun_tool_loop
+
+        return await arun_tool_loop(
+            self._llm(), prompt, tools, system_prompt=system_prompt, max_tool_rounds=max_tool_rounds,
+            streaming_callback=streaming_callback, auto_execute=auto_execute, tool_choice=tool_choice,
+            tool_mode=tool_mode, resolve=self._resolve_tool_name, **options,
+        )  # fmt: skip
 
     # == tokens, embeddings, models ========================================================
 

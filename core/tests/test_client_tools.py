@@ -1,0 +1,56 @@
+"""``LollmsClient.generate_with_tools`` / ``agenerate_with_tools``: thin doors onto the tool loop."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from lollms_core import LollmsClient, ToolCall
+from lollms_core.errors import ConfigError, GenerationCancelled
+
+
+def add(a: int, b: int) -> int:
+    """Add two integers."""
+    return a + b
+
+
+@pytest.fixture
+def client() -> Any:
+    with LollmsClient(llm_binding_name="echo") as made:
+        yield made
+
+
+def test_lollms_client_shape(client: Any) -> None:
+    out = client.generate_with_tools('/call add {"a": 2, "b": 3}', [add], system_prompt="be exact")
+    assert out["response"] == "5"
+    assert out["rounds"] == 2
+    assert out["tool_calls"][0]["parameters"] == {"a": 2, "b": 3}
+    assert out["tool_results"][0]["result"] == {"output": "5", "success": True}
+    assert out.messages[0] == {"role": "system", "content": "be exact"}
+
+
+def test_async_twin(client: Any) -> None:
+    out = asyncio.run(client.agenerate_with_tools('/call add {"a": 1, "b": 1}', [add]))
+    assert out.response == "2"
+
+
+def test_a_tool_name_without_a_tools_binding(client: Any) -> None:
+    with pytest.raises(ConfigError, match="unknown tool 'files::read'"):
+        client.generate_with_tools("hi", ["files::read"])
+
+
+def test_cancel_stops_the_loop_between_rounds(client: Any) -> None:
+    def cancel(call: ToolCall) -> bool:
+        client.cancel()
+        return True
+
+    with pytest.raises(GenerationCancelled):
+        client.generate_with_tools('/call add {"a": 2, "b": 3}', [add], before_call=cancel)
+    assert client.generate_with_tools('/call add {"a": 2, "b": 3}', [add]).response == "5"
+
+
+def test_pending_calls_resume_through_the_client(client: Any) -> None:
+    first = client.generate_with_tools('/call add {"a": 2, "b": 3}', [add], auto_execute=False)
+    assert first.pending_calls
+    assert client.generate_with_tools(first, [add], tool_results=[5]).response == "5"
