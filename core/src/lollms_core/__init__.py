@@ -69,7 +69,7 @@ if TYPE_CHECKING:
     from ._discussion_manager import LollmsDataManager
     from .client import LollmsClient
     from .discussion import LollmsDiscussion, LollmsMessage
-    from .manifest import Manifest, Parameter
+    from .manifest._model import Manifest, Parameter
 
 __version__ = "0.1.0"
 

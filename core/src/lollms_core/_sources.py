@@ -15,11 +15,11 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from ._core_api import core_api_mismatch
 from ._manifest_cache import ManifestCache, content_hash
-from ._manifest_yaml import load_manifest_yaml
 from ._spec import BindingSpec, Status
 from .errors import ManifestError
+from .manifest._core_api import core_api_mismatch
+from .manifest._yaml_file import load_manifest_yaml
 from .types import CORE_API_VERSION, Modality
 
 __all__ = ["specs_from_sources"]
@@ -167,7 +167,7 @@ def _manifest_data(source: Any, distribution: str, version: str, cache: Manifest
         except ManifestError as exc:
             raise _BadManifest(where, None, str(exc).removeprefix(f"{where}: ")) from None
         default_name = source.parent.name if isinstance(source, Path) else str(source).rsplit(".", 1)[-1]
-    from .manifest import parse_manifest
+    from .manifest._model import parse_manifest
 
     try:
         manifest = parse_manifest(raw, default_name)
@@ -182,7 +182,7 @@ def _manifest_data(source: Any, distribution: str, version: str, cache: Manifest
 def _from_manifest_object(source: Any) -> dict[str, Any] | None:
     if isinstance(source, (str, Path, dict)):
         return None
-    from .manifest import Manifest
+    from .manifest._model import Manifest
 
     if not isinstance(source, Manifest):
         kind = type(source).__name__

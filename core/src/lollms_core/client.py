@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING, Any
 
 from ._client_batch import BatchMixin
-from ._client_legacy import LegacyArguments
+from .compat._client_arguments import LegacyArguments
 from ._client_lollms import LollmsClientNames
 from ._client_media import MediaMixin
 from ._client_modalities import missing, require

@@ -20,8 +20,8 @@ from ..types import Chunk, GenerationEvent, Modality
 from ._checks import engine_error
 
 if TYPE_CHECKING:
-    from .._config_check import ConfigChecker
-    from ..manifest import BindingConfig, Manifest
+    from ..manifest._config_check import ConfigChecker
+    from ..manifest._model import BindingConfig, Manifest
     from ..registry import BindingSpec, Registry
 
 __all__ = ["LollmsBinding", "seed_result"]
@@ -139,7 +139,7 @@ class LollmsBinding(ABC):
         spec = self._own_spec()
         if spec is not None and spec.manifest is not None:
             return spec.manifest  # built once per row, from the cached data, on first need
-        from .. import manifest as manifest_module
+        from ..manifest import _model as manifest_module
 
         fallback = manifest_module.Manifest(name=type(self).__name__.lower(), modality=type(self).modality)
         self.manifest = fallback

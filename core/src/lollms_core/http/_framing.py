@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from .errors import ServerError
+from ..errors import ServerError
 
 __all__ = ["SSEDecoder", "aiter_ndjson", "aiter_sse", "iter_ndjson", "iter_sse"]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .errors import ManifestError
+from ..errors import ManifestError
 
 __all__ = ["MAX_MANIFEST_BYTES", "MAX_MANIFEST_NODES", "load_manifest_yaml"]
 

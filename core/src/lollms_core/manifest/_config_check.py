@@ -14,9 +14,9 @@ import os
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
-from ._secrets import clean_secret, remember_secret
-from .errors import ConfigError
-from .types import Modality
+from .._secrets import clean_secret, remember_secret
+from ..errors import ConfigError
+from ..types import Modality
 
 __all__ = [
     "BindingConfig",

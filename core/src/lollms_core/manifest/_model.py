@@ -13,10 +13,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from ..errors import ManifestError
+from ..types import CORE_API_VERSION, Modality
 from ._config_check import BindingConfig, check_call, check_config
 from ._config_check import coerce as _coerce
-from .errors import ManifestError
-from .types import CORE_API_VERSION, Modality
 
 __all__ = ["CORE_API_VERSION", "BindingConfig", "Command", "Manifest", "Parameter", "parse_manifest"]
 

@@ -24,10 +24,9 @@ from typing import Any, Union
 
 import httpx
 
-from ._cancel import current_call
-from ._framing import SSEDecoder, aiter_ndjson, aiter_sse, iter_ndjson, iter_sse
-from ._secrets import Secret
-from .errors import (
+from .._cancel import current_call
+from .._secrets import Secret
+from ..errors import (
     AuthenticationError,
     BackendConnectionError,
     BackendError,
@@ -37,6 +36,7 @@ from .errors import (
     RateLimitError,
     ServerError,
 )
+from ._framing import SSEDecoder, aiter_ndjson, aiter_sse, iter_ndjson, iter_sse
 
 __all__ = [
     "HttpSettings",

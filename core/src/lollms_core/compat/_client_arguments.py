@@ -14,7 +14,7 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import NotSupportedError
+from ..errors import NotSupportedError
 
 __all__ = ["LegacyArguments"]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .errors import ManifestError
+from ..errors import ManifestError
 
 __all__ = ["core_api_mismatch", "normalise_core_api"]
 

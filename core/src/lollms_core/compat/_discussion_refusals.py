@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .errors import NotSupportedError
+from ..errors import NotSupportedError
 
 __all__ = ["NOT_OFFERED_ATTRIBUTES", "NOT_OFFERED_PARAMETERS", "refuse"]
 
