@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from conftest import PluginSite
 from lollms_core import LollmsLLMBindingManager, Registry
+from lollms_core.discovery import build_registry
 from lollms_core.errors import BindingLoadError
-from lollms_core.plugins import build_registry
 
 HOOK = """
 from lollms_core import hookimpl

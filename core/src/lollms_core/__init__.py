@@ -12,17 +12,22 @@ from typing import TYPE_CHECKING, Any
 from .bindings import (
     LollmsBinding,
     LollmsLLMBinding,
-    LollmsLLMBindingManager,
     LollmsSTTBinding,
-    LollmsSTTBindingManager,
     LollmsTTIBinding,
-    LollmsTTIBindingManager,
     LollmsTTMBinding,
-    LollmsTTMBindingManager,
     LollmsTTSBinding,
-    LollmsTTSBindingManager,
     LollmsTTVBinding,
+)
+from .discovery import (
+    LollmsLLMBindingManager,
+    LollmsSTTBindingManager,
+    LollmsTTIBindingManager,
+    LollmsTTMBindingManager,
+    LollmsTTSBindingManager,
     LollmsTTVBindingManager,
+)
+from .discovery import (
+    default_registry as _default_registry,
 )
 from .errors import (
     AllMembersFailedError,
@@ -158,9 +163,7 @@ def __getattr__(name: str) -> Any:
 
 def get_registry() -> Registry:
     """The registry of installed bindings (built when ``lollms_core`` was imported)."""
-    from ._state import default_registry
-
-    return default_registry()
+    return _default_registry()
 
 
 # Discovery happens here, at import, as the contract promises; hookimpl is defined above,

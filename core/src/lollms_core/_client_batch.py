@@ -10,7 +10,7 @@ from ._client_modalities import require
 if TYPE_CHECKING:
     from .batch import BatchResults
     from .bindings import LollmsLLMBinding
-    from .registry import Registry
+    from .registry._table import Registry
 
 __all__ = ["BatchMixin"]
 

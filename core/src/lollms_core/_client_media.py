@@ -14,7 +14,7 @@ from .types import ImageInput
 
 if TYPE_CHECKING:
     from .bindings import LollmsSTTBinding, LollmsTTIBinding, LollmsTTMBinding, LollmsTTSBinding, LollmsTTVBinding
-    from .registry import Registry
+    from .registry._table import Registry
 
 __all__ = ["MediaMixin"]
 

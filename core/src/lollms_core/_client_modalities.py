@@ -13,7 +13,7 @@ from .types import Modality
 
 if TYPE_CHECKING:
     from .bindings import LollmsBinding
-    from .registry import Registry
+    from .registry._table import Registry
 
 __all__ = ["missing", "require"]
 

@@ -19,7 +19,7 @@ from .types import ImageInput, Message
 
 if TYPE_CHECKING:
     from .bindings import LollmsLLMBinding
-    from .registry import Registry
+    from .registry._table import Registry
 
 __all__ = ["StructuredContentError", "TextMixin"]
 

@@ -135,7 +135,7 @@ def _add_media_commands(sub: Any, cmd: Any) -> None:
 
 def _plugin_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Let each plugin add commands; one that raises is skipped, with a warning."""
-    from ._state import default_registry
+    from .discovery._default_registry import default_registry
 
     for plugin_name, caller in default_registry().per_plugin("lollms_register_commands"):
         try:

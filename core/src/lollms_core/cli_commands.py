@@ -14,8 +14,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ._state import default_registry
 from .cli_bindings import cmd_bindings, matches
+from .discovery._default_registry import default_registry
 from .errors import BindingNotFoundError, ConfigError, NotSupportedError
 from .types import MSG_TYPE, Modality
 
@@ -104,7 +104,7 @@ def _modality_of(name: str, preferred: Modality, explicit: str | None = None) ->
 
 def make_binding(modality: Modality, name: str, pairs: list[str], model: str | None = None) -> Any:
     """Build a binding (strict: backend errors raise) from ``-c`` pairs and an optional model."""
-    from .bindings import managers
+    from .discovery import managers
 
     registry = default_registry()
     config: dict[str, Any] = parse_config_pairs(pairs)

@@ -13,11 +13,11 @@ from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING, Any
 
 from ._client_batch import BatchMixin
-from .compat._client_arguments import LegacyArguments
 from ._client_lollms import LollmsClientNames
 from ._client_media import MediaMixin
 from ._client_modalities import missing, require
 from .bindings.options import merge_options
+from .compat._client_arguments import LegacyArguments
 from .errors import BindingNotFoundError, ConfigError
 from .types import ELF_GENERATION_FORMAT, Chunk, GenerationOptions, ImageInput, Message, Modality, StreamingCallback
 
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
         LollmsTTSBinding,
         LollmsTTVBinding,
     )
-    from .registry import Registry
+    from .registry._table import Registry
 
 __all__ = ["MODALITIES", "LollmsClient"]
 
@@ -120,7 +120,7 @@ class LollmsClient(LollmsClientNames, MediaMixin, BatchMixin):
         #: Names used by the lollms_client prompt headers (``user_full_header``...).
         self.user_name, self.ai_name = user_name, ai_name
         if registry is None:
-            from ._state import default_registry
+            from .discovery._default_registry import default_registry
 
             registry = default_registry()
         self.registry = registry
@@ -203,7 +203,7 @@ class LollmsClient(LollmsClientNames, MediaMixin, BatchMixin):
         for name in candidates:
             if name in installed:
                 return name, default_host if name == "openai" or name == candidates[0] else None
-        from .registry import KNOWN_BINDINGS
+        from .registry._table import KNOWN_BINDINGS
 
         wanted = candidates[-1] if candidates[-1] == "openai" else candidates[0]
         # A pip line only for a binding we publish: never invite installing a guessed package name.
@@ -240,7 +240,7 @@ class LollmsClient(LollmsClientNames, MediaMixin, BatchMixin):
         return "model_name" in declared
 
     def _create(self, modality: str, name: str, config: dict[str, Any]) -> LollmsBinding:
-        from .bindings import managers
+        from .discovery import managers
 
         manager_class = {
             "llm": managers.LollmsLLMBindingManager, "tti": managers.LollmsTTIBindingManager,

@@ -26,9 +26,9 @@ from . import _discussion_llm as _gen
 from . import _discussion_tree as _tree
 from ._discussion_chat import ChatResult
 from ._discussion_formats import ROLES, record_from_json, record_to_json, render
-from .compat._discussion_refusals import NOT_OFFERED_ATTRIBUTES, NOT_OFFERED_PARAMETERS, refuse
 from ._discussion_store import DiscussionMessage, DiscussionRecord, SQLiteDiscussionStore
 from ._discussion_tree import BranchInfo, MessageNode
+from .compat._discussion_refusals import NOT_OFFERED_ATTRIBUTES, NOT_OFFERED_PARAMETERS, refuse
 from .errors import ConfigError, DiscussionNotFoundError, MessageNotFoundError
 from .text import split_discussion
 from .types import ImageInput, StreamingCallback

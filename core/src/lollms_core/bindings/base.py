@@ -22,7 +22,7 @@ from ._checks import engine_error
 if TYPE_CHECKING:
     from ..manifest._config_check import ConfigChecker
     from ..manifest._model import BindingConfig, Manifest
-    from ..registry import BindingSpec, Registry
+    from ..registry._table import BindingSpec, Registry
 
 __all__ = ["LollmsBinding", "seed_result"]
 
@@ -120,7 +120,7 @@ class LollmsBinding(ABC):
         """
         if self.spec is not None:
             return self.spec
-        from .._state import default_registry
+        from ..discovery._default_registry import default_registry
 
         cls = type(self)
         here = f"{cls.__module__}:{cls.__qualname__}"
@@ -151,7 +151,7 @@ class LollmsBinding(ABC):
         spec = self.spec
         if spec is not None and spec.registry is not None:
             return spec.registry
-        from .._state import default_registry
+        from ..discovery._default_registry import default_registry
 
         return default_registry()
 

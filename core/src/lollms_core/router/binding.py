@@ -61,7 +61,7 @@ class RouterBinding(LollmsLLMBinding):
         self.config = type(self.config)({**self.config, "members": shown})
 
     def _make_member(self, index: int, entry: Any) -> Member:
-        from ..bindings.managers import LollmsLLMBindingManager
+        from ..discovery.managers import LollmsLLMBindingManager
 
         where = f"llm binding 'router': member #{index}"
         if not isinstance(entry, dict):

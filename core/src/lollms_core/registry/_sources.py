@@ -15,12 +15,12 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from ._manifest_cache import ManifestCache, content_hash
+from ..errors import ManifestError
+from ..manifest._core_api import core_api_mismatch
+from ..manifest._yaml_file import load_manifest_yaml
+from ..types import CORE_API_VERSION, Modality
+from ._manifest_store import ManifestStore, content_hash
 from ._spec import BindingSpec, Status
-from .errors import ManifestError
-from .manifest._core_api import core_api_mismatch
-from .manifest._yaml_file import load_manifest_yaml
-from .types import CORE_API_VERSION, Modality
 
 __all__ = ["specs_from_sources"]
 
@@ -37,7 +37,7 @@ def specs_from_sources(
     sources: Iterable[Any],
     distribution: str,
     version: str,
-    cache: ManifestCache | None = None,
+    cache: ManifestStore | None = None,
     plugin_name: str | None = None,
 ) -> Iterator[BindingSpec]:
     """Turn what ``lollms_register_bindings`` returned into registry rows (errors included).
@@ -106,7 +106,7 @@ def _version_warning(declared: Any, distribution: str, version: str) -> str | No
     return f"description.yaml says version {declared}; {distribution} is {version} (the distribution's version is used)"
 
 
-def _core_version(cache: ManifestCache | None) -> str:
+def _core_version(cache: ManifestStore | None) -> str:
     return cache.core_version() if cache is not None else _installed_core_version()
 
 
@@ -137,7 +137,7 @@ def _self_description(raw: Any, fallback: str) -> tuple[str, Modality | None]:
     return name, modality
 
 
-def _manifest_data(source: Any, distribution: str, version: str, cache: ManifestCache | None) -> dict[str, Any]:
+def _manifest_data(source: Any, distribution: str, version: str, cache: ManifestStore | None) -> dict[str, Any]:
     """Normalised manifest data for a source: from the cache (keyed on content), else parsed and validated."""
     from_model = _from_manifest_object(source)
     if from_model is not None:
@@ -167,7 +167,7 @@ def _manifest_data(source: Any, distribution: str, version: str, cache: Manifest
         except ManifestError as exc:
             raise _BadManifest(where, None, str(exc).removeprefix(f"{where}: ")) from None
         default_name = source.parent.name if isinstance(source, Path) else str(source).rsplit(".", 1)[-1]
-    from .manifest._model import parse_manifest
+    from ..manifest._model import parse_manifest
 
     try:
         manifest = parse_manifest(raw, default_name)
@@ -182,7 +182,7 @@ def _manifest_data(source: Any, distribution: str, version: str, cache: Manifest
 def _from_manifest_object(source: Any) -> dict[str, Any] | None:
     if isinstance(source, (str, Path, dict)):
         return None
-    from .manifest._model import Manifest
+    from ..manifest._model import Manifest
 
     if not isinstance(source, Manifest):
         kind = type(source).__name__

@@ -5,10 +5,10 @@ from __future__ import annotations
 import warnings
 from typing import Any, ClassVar
 
+from ..bindings.base import LollmsBinding
 from ..errors import BindingLoadError, LollmsError
-from ..registry import Registry
+from ..registry._table import Registry
 from ..types import Modality
-from .base import LollmsBinding
 
 __all__ = [
     "BindingManager",
@@ -40,7 +40,7 @@ class BindingManager:
                 stacklevel=2,
             )
         if registry is None:
-            from .._state import default_registry
+            from ._default_registry import default_registry
 
             registry = default_registry()
         self.registry = registry

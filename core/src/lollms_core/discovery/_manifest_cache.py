@@ -15,22 +15,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .types import CORE_API_VERSION
+from ..registry._manifest_store import content_hash
+from ..types import CORE_API_VERSION
 
-try:  # 0.5 ms to import, where hashlib (OpenSSL) costs 3 ms of the warm import
-    from _blake2 import blake2b
-except ImportError:  # pragma: no cover - Python builds without the module
-    from hashlib import blake2b
-
-__all__ = ["ManifestCache", "content_hash"]
+__all__ = ["ManifestCache", "content_hash"]  # content_hash: re-exported, it lives with the store protocol
 
 #: Files of a distribution whose content decides what discovery sees.
 _DIST_FILES = ("entry_points.txt", "METADATA")
-
-
-def content_hash(data: bytes) -> str:
-    """A short hash of ``data`` (cache keys only: collisions cost a stale cache, not security)."""
-    return blake2b(data, digest_size=12).hexdigest()
 
 
 class ManifestCache:

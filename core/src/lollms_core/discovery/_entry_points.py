@@ -22,10 +22,10 @@ import sys
 from collections.abc import Callable
 from typing import Any, Optional, TypeVar
 
+from ..registry._sources import specs_from_sources
+from ..registry._spec import normalise_distribution
+from ..registry._table import Registry
 from ._manifest_cache import ManifestCache
-from ._sources import specs_from_sources
-from ._spec import normalise_distribution
-from .registry import Registry
 
 __all__ = ["ENTRY_POINT_GROUP", "ManifestCache", "build_registry", "specs_from_sources"]
 
@@ -47,23 +47,24 @@ def _allowed(distribution: str) -> bool:
 def build_registry(
     group: str = ENTRY_POINT_GROUP, cache: Optional[ManifestCache] = None, registry: Optional[Registry] = None
 ) -> Registry:
-    """Fill ``registry`` (default: a new one) with the core's built-in bindings plus every installed plugin.
+    """Fill ``registry`` (default: a new one, built with ``cache`` as its manifest store) with the core's
+    built-in bindings plus every installed plugin.
 
-    :param registry: the object to fill; :mod:`lollms_core._state` passes the registry it
-        hands to plugins that ask for it while discovery runs.
+    :param cache: the entry-point list and manifests on disk (default: a new :class:`ManifestCache`).
+    :param registry: the object to fill; :func:`default_registry` passes the registry it hands
+        to plugins that ask for it while discovery runs (built with the same cache).
     """
-    from .builtin import echo_plugin
+    from ..builtin import echo_plugin
 
     cache = cache if cache is not None else ManifestCache()
-    registry = registry if registry is not None else Registry()
-    registry.manifest_cache = cache
+    registry = registry if registry is not None else Registry(manifest_store=cache)
     items = cache.entry_points(group)  # first: it also learns lollms-core's version (no importlib.metadata when warm)
     registry.register_plugin(echo_plugin, "lollms-core", cache.core_version(), name="lollms-core:echo", row_name="echo")
     for name, value, dist, version in items:
         if not _allowed(dist):
             continue
         if _still_importing(value):
-            registry.defer(_retry(registry, name, value, dist, version))
+            registry.defer(_retry(registry, cache, name, value, dist, version))
             continue
         _load_plugin(registry, name, value, dist, version)
     cache.save()
@@ -82,13 +83,14 @@ def _load_plugin(registry: Registry, name: str, value: str, dist: str, version: 
     _to_stderr(lambda: registry.register_plugin(module, dist, version, name=f"{dist}:{name}", row_name=name))
 
 
-def _retry(registry: Registry, name: str, value: str, dist: str, version: str) -> Callable[[], bool]:
+def _retry(
+    registry: Registry, cache: ManifestCache, name: str, value: str, dist: str, version: str
+) -> Callable[[], bool]:
     def retry() -> bool:
         if _still_importing(value):
             return False
         _load_plugin(registry, name, value, dist, version)
-        if registry.manifest_cache is not None:
-            registry.manifest_cache.save()
+        cache.save()
         return True
 
     return retry

@@ -11,14 +11,14 @@ import importlib
 import sys
 from typing import TYPE_CHECKING, Any, Literal, Optional, cast
 
-from .errors import BindingLoadError
-from .types import Modality
+from ..errors import BindingLoadError
+from ..types import Modality
 
 if TYPE_CHECKING:
-    from .bindings.base import LollmsBinding
-    from .manifest._config_check import ConfigChecker
-    from .manifest._model import Manifest
-    from .registry import Registry
+    from ..bindings.base import LollmsBinding
+    from ..manifest._config_check import ConfigChecker
+    from ..manifest._model import Manifest
+    from ._table import Registry
 
 __all__ = ["BindingSpec", "Status", "normalise_distribution"]
 
@@ -127,7 +127,7 @@ class BindingSpec:
     def manifest(self) -> Optional[Manifest]:
         """The validated manifest (built from :attr:`manifest_data` on first use)."""
         if self._manifest is None and self.manifest_data is not None:
-            from .manifest import _model as manifest_module  # pydantic: only when a manifest is really needed
+            from ..manifest import _model as manifest_module  # pydantic: only when a manifest is really needed
 
             self._manifest = manifest_module.Manifest.model_validate(self.manifest_data)
         return self._manifest
@@ -146,7 +146,7 @@ class BindingSpec:
         if self._manifest is not None:
             return self._manifest
         if self._checker is None and self.manifest_data is not None:
-            from .manifest._config_check import CachedManifest
+            from ..manifest._config_check import CachedManifest
 
             self._checker = CachedManifest(self.manifest_data)
         return self._checker

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import threading
 
-from .registry import Registry
+from ..registry import Registry
+from ._entry_points import build_registry
+from ._manifest_cache import ManifestCache
 
 _registry: Registry | None = None
 _building: Registry | None = None
@@ -26,11 +28,10 @@ def default_registry() -> Registry:
             return _registry
         if _building is not None:  # called from inside discovery (a plugin's import): same thread
             return _building
-        from .plugins import build_registry
-
-        _building = Registry()
+        cache = ManifestCache()
+        _building = Registry(manifest_store=cache)
         try:
-            _registry = build_registry(registry=_building)
+            _registry = build_registry(cache=cache, registry=_building)
         finally:
             _building = None
     return _registry

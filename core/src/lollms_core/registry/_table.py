@@ -22,11 +22,12 @@ from typing import Any
 
 import pluggy
 
-from . import hookspecs
+from .. import hookspecs
+from ..errors import AmbiguousBindingError, BindingLoadError, BindingNotFoundError
+from ..types import GenerationEvent, Modality
+from ._manifest_store import ManifestStore
 from ._sources import specs_from_sources
 from ._spec import BindingSpec, normalise_distribution
-from .errors import AmbiguousBindingError, BindingLoadError, BindingNotFoundError
-from .types import GenerationEvent, Modality
 
 __all__ = ["FIRST_PARTY", "KNOWN_BINDINGS", "BindingSpec", "Registry", "parse_preferences"]
 
@@ -61,9 +62,15 @@ class Registry:
 
     :param prefer: which distribution a bare ambiguous name means, as :func:`parse_preferences`
         returns; default: read ``LOLLMS_PREFER`` at each lookup.
+    :param manifest_store: where validated manifests are kept between runs (discovery passes its
+        on-disk cache); default: none, every manifest is read and validated.
     """
 
-    def __init__(self, prefer: Mapping[tuple[str | None, str], str] | None = None) -> None:
+    def __init__(
+        self,
+        prefer: Mapping[tuple[str | None, str], str] | None = None,
+        manifest_store: ManifestStore | None = None,
+    ) -> None:
         self._entries: list[BindingSpec] = []
         self.plugin_manager = pluggy.PluginManager("lollms")
         self.plugin_manager.add_hookspecs(hookspecs)
@@ -71,8 +78,8 @@ class Registry:
         self._pending: list[Callable[[], bool]] = []
         self._settling = threading.RLock()
         self.prefer = prefer
-        #: Set by whoever fills the registry (discovery); ``None`` means no manifest caching.
-        self.manifest_cache: Any = None
+        #: Where validated manifests are kept between runs (discovery's cache); ``None``: parse each time.
+        self.manifest_store = manifest_store
 
     # -- rows ---------------------------------------------------------------------------
 
@@ -253,7 +260,7 @@ class Registry:
                     row, distribution, version, f"lollms_register_bindings raised {type(exc).__name__}: {exc}"
                 )
             ]
-        specs = specs_from_sources(sources, distribution, version, self.manifest_cache, row_name)
+        specs = specs_from_sources(sources, distribution, version, self.manifest_store, row_name)
         return [self.add(s) for s in specs]
 
     # -- calling hooks, one plugin at a time ----------------------------------------------
