@@ -16,12 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ._batch_io import ResultWriter, cut_torn_tail, drop_error_rows, id_key, parse_items, read_output
-from .errors import ConfigError, GenerationCancelled, LollmsError
+from ..errors import ConfigError, GenerationCancelled, LollmsError
+from ._jsonl import ResultWriter, cut_torn_tail, drop_error_rows, id_key, parse_items, read_output
 
 if TYPE_CHECKING:
-    from .bindings.llm import LollmsLLMBinding
-    from .types import ChatRequest
+    from ..bindings.llm import LollmsLLMBinding
+    from ..types import ChatRequest
 
 __all__ = ["BatchControl", "BatchResults", "BatchSummary", "abatch", "batch"]
 

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError
+from ..errors import ConfigError
 
 __all__ = ["ResultWriter", "cut_torn_tail", "drop_error_rows", "id_key", "parse_items", "read_input", "read_output"]
 
