@@ -20,14 +20,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ._discussion_formats import to_openai_messages
-from ._discussion_llm import complete, llm_of, messages_for_budget
-from ._discussion_store import DiscussionMessage
-from .errors import ConfigError, NotSupportedError
-from .types import ImageInput, StreamingCallback
+from ..errors import ConfigError, NotSupportedError
+from ..types import ImageInput, StreamingCallback
+from ._formats import to_openai_messages
+from ._llm import complete, llm_of, messages_for_budget
+from ._store import DiscussionMessage
 
 if TYPE_CHECKING:
-    from .discussion import LollmsDiscussion
+    from ._discussion import LollmsDiscussion
 
 __all__ = [
     "LOLLMS_CLIENT_CHAT_DEFAULTS",

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._discussion_formats import render
-from ._discussion_llm import SUMMARY_PREFIX, BudgetPlanner, complete, llm_of
+from ._formats import render
+from ._llm import SUMMARY_PREFIX, BudgetPlanner, complete, llm_of
 
 if TYPE_CHECKING:
-    from .discussion import LollmsDiscussion
+    from ._discussion import LollmsDiscussion
 
 __all__ = ["auto_title", "context_status", "summarize_and_prune"]
 

@@ -20,21 +20,19 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import _discussion_chat as _chat
-from . import _discussion_context as _context
-from . import _discussion_llm as _gen
-from . import _discussion_tree as _tree
-from ._discussion_chat import ChatResult
-from ._discussion_formats import ROLES, record_from_json, record_to_json, render
-from ._discussion_store import DiscussionMessage, DiscussionRecord, SQLiteDiscussionStore
-from ._discussion_tree import BranchInfo, MessageNode
-from .compat._discussion_refusals import NOT_OFFERED_ATTRIBUTES, NOT_OFFERED_PARAMETERS, refuse
-from .errors import ConfigError, DiscussionNotFoundError, MessageNotFoundError
-from .text import split_discussion
-from .types import ImageInput, StreamingCallback
+from ..compat._discussion_refusals import NOT_OFFERED_ATTRIBUTES, NOT_OFFERED_PARAMETERS, refuse
+from ..errors import ConfigError, DiscussionNotFoundError, MessageNotFoundError
+from ..text import split_discussion
+from ..types import ImageInput, StreamingCallback
+from . import _chat, _context, _tree
+from . import _llm as _gen
+from ._chat import ChatResult
+from ._formats import ROLES, record_from_json, record_to_json, render
+from ._store import DiscussionMessage, DiscussionRecord, SQLiteDiscussionStore
+from ._tree import BranchInfo, MessageNode
 
 if TYPE_CHECKING:
-    from ._discussion_manager import LollmsDataManager
+    from ._manager import LollmsDataManager
 
 __all__ = [
     "BranchInfo",

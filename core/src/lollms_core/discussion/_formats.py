@@ -12,9 +12,9 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from ._discussion_store import DiscussionMessage, DiscussionRecord
-from .errors import ConfigError
-from .types import Message
+from ..errors import ConfigError
+from ..types import Message
+from ._store import DiscussionMessage, DiscussionRecord
 
 __all__ = [
     "EXPORT_FORMATS",

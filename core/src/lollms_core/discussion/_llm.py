@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._discussion_store import DiscussionMessage
-from .errors import BackendError, ConfigError, ModalityNotConfiguredError
-from .types import Message, StreamingCallback
+from ..errors import BackendError, ConfigError, ModalityNotConfiguredError
+from ..types import Message, StreamingCallback
+from ._store import DiscussionMessage
 
 if TYPE_CHECKING:
-    from .discussion import LollmsDiscussion
+    from ._discussion import LollmsDiscussion
 
 __all__ = [
     "SUMMARY_PREFIX",

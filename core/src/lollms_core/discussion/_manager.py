@@ -10,11 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ._discussion_store import SQLiteDiscussionStore
-from .errors import ConfigError, NotSupportedError
+from ..errors import ConfigError, NotSupportedError
+from ._store import SQLiteDiscussionStore
 
 if TYPE_CHECKING:
-    from .discussion import LollmsDiscussion
+    from ._discussion import LollmsDiscussion
 
 __all__ = ["LollmsDataManager"]
 
@@ -72,7 +72,7 @@ class LollmsDataManager:
 
     def get_discussion(self, lollms_client: Any, discussion_id: str, **kwargs: Any) -> LollmsDiscussion | None:
         """The stored discussion with that id (sharing this manager's connection), or ``None``."""
-        from .discussion import LollmsDiscussion
+        from ._discussion import LollmsDiscussion
 
         if not self.discussion_exists(discussion_id):
             return None

@@ -12,7 +12,7 @@ import sqlite3
 from pathlib import Path
 from urllib.parse import quote
 
-from .errors import ConfigError
+from ..errors import ConfigError
 
 __all__ = ["OUR_TABLES", "check_db_path", "check_is_ours", "connect"]
 

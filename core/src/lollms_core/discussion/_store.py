@@ -17,14 +17,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ._sqlite_open import check_db_path, check_is_ours, connect
-from .errors import (  # re-exported: the old import path keeps working
+from ..errors import (  # re-exported: the old import path keeps working
     ConfigError,
     DiscussionNotFoundError,
     LollmsError,
     MessageNotFoundError,
     ReadOnlyDatabaseError,
 )
+from ._sqlite_open import check_db_path, check_is_ours, connect
 
 __all__ = [
     "SCHEMA_VERSION",

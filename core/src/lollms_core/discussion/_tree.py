@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ._discussion_store import DiscussionMessage
-    from .discussion import LollmsDiscussion
+    from ._discussion import LollmsDiscussion
+    from ._store import DiscussionMessage
 
 __all__ = [
     "BranchInfo",
