@@ -71,9 +71,8 @@ from .types import (
 )
 
 if TYPE_CHECKING:
-    from ._discussion_manager import LollmsDataManager
     from .client import LollmsClient
-    from .discussion import LollmsDiscussion, LollmsMessage
+    from .discussion import LollmsDataManager, LollmsDiscussion, LollmsMessage
     from .manifest._model import Manifest, Parameter
 
 __version__ = "0.1.0"
@@ -142,7 +141,7 @@ __all__ = [
 _LAZY = {
     "LollmsClient": "client",
     "LollmsDiscussion": "discussion",
-    "LollmsDataManager": "_discussion_manager",
+    "LollmsDataManager": "discussion",
     "LollmsMessage": "discussion",
     "Manifest": "manifest",
     "Parameter": "manifest",

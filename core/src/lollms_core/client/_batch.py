@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from ._client_modalities import require
+from ._modalities import require
 
 if TYPE_CHECKING:
-    from .batch import BatchResults
-    from .bindings import LollmsLLMBinding
-    from .registry._table import Registry
+    from ..batch._jobs import BatchResults
+    from ..bindings import LollmsLLMBinding
+    from ..registry._table import Registry
 
 __all__ = ["BatchMixin"]
 
@@ -31,12 +31,12 @@ class BatchMixin:
         ``{"id", "error": {"type", "message"}}``; ``.summary`` has the counts. Other keyword
         arguments are those of :func:`lollms_core.batch.abatch` and options for every item.
         """
-        from .batch import batch
+        from ..batch._jobs import batch
 
         return batch(require(self.llm, "llm", self.registry), items, concurrency=concurrency, **kwargs)
 
     async def abatch(self, items: Iterable[Any], *, concurrency: int = 4, **kwargs: Any) -> BatchResults:
         """Async :meth:`batch`, in the running event loop."""
-        from .batch import abatch
+        from ..batch._jobs import abatch
 
         return await abatch(require(self.llm, "llm", self.registry), items, concurrency=concurrency, **kwargs)

@@ -12,17 +12,17 @@ import warnings
 from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING, Any
 
-from ._client_batch import BatchMixin
-from ._client_lollms import LollmsClientNames
-from ._client_media import MediaMixin
-from ._client_modalities import missing, require
-from .bindings.options import merge_options
-from .compat._client_arguments import LegacyArguments
-from .errors import BindingNotFoundError, ConfigError
-from .types import ELF_GENERATION_FORMAT, Chunk, GenerationOptions, ImageInput, Message, Modality, StreamingCallback
+from ..bindings.options import merge_options
+from ..compat._client_arguments import LegacyArguments
+from ..errors import BindingNotFoundError, ConfigError
+from ..types import ELF_GENERATION_FORMAT, Chunk, GenerationOptions, ImageInput, Message, Modality, StreamingCallback
+from ._batch import BatchMixin
+from ._lollms_names import LollmsClientNames
+from ._media import MediaMixin
+from ._modalities import missing, require
 
 if TYPE_CHECKING:
-    from .bindings import (
+    from ..bindings import (
         LollmsBinding,
         LollmsLLMBinding,
         LollmsSTTBinding,
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
         LollmsTTSBinding,
         LollmsTTVBinding,
     )
-    from .registry._table import Registry
+    from ..registry._table import Registry
 
 __all__ = ["MODALITIES", "LollmsClient"]
 
@@ -120,7 +120,7 @@ class LollmsClient(LollmsClientNames, MediaMixin, BatchMixin):
         #: Names used by the lollms_client prompt headers (``user_full_header``...).
         self.user_name, self.ai_name = user_name, ai_name
         if registry is None:
-            from .discovery._default_registry import default_registry
+            from ..discovery._default_registry import default_registry
 
             registry = default_registry()
         self.registry = registry
@@ -203,7 +203,7 @@ class LollmsClient(LollmsClientNames, MediaMixin, BatchMixin):
         for name in candidates:
             if name in installed:
                 return name, default_host if name == "openai" or name == candidates[0] else None
-        from .registry._table import KNOWN_BINDINGS
+        from ..registry._table import KNOWN_BINDINGS
 
         wanted = candidates[-1] if candidates[-1] == "openai" else candidates[0]
         # A pip line only for a binding we publish: never invite installing a guessed package name.
@@ -240,7 +240,7 @@ class LollmsClient(LollmsClientNames, MediaMixin, BatchMixin):
         return "model_name" in declared
 
     def _create(self, modality: str, name: str, config: dict[str, Any]) -> LollmsBinding:
-        from .discovery import managers
+        from ..discovery import managers
 
         manager_class = {
             "llm": managers.LollmsLLMBindingManager, "tti": managers.LollmsTTIBindingManager,
@@ -251,7 +251,7 @@ class LollmsClient(LollmsClientNames, MediaMixin, BatchMixin):
 
     @staticmethod
     def _load_model(llm: LollmsLLMBinding, model_name: str) -> None:
-        from .errors import BindingLoadError
+        from ..errors import BindingLoadError
 
         if not llm.load_model(model_name):
             raise BindingLoadError(f"llm binding '{llm.binding_name}' could not load model '{model_name}'")
@@ -262,7 +262,7 @@ class LollmsClient(LollmsClientNames, MediaMixin, BatchMixin):
         The old binding is closed once the new one exists; if the new one cannot be built, the
         old one stays and the error is raised (lollms_client returns ``False``).
         """
-        from .bindings import LollmsLLMBinding
+        from ..bindings import LollmsLLMBinding
 
         new = self._create("llm", binding_name, dict(config or {}))
         if not isinstance(new, LollmsLLMBinding):  # pragma: no cover - the LLM manager builds LLM bindings

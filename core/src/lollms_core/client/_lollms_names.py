@@ -11,10 +11,10 @@ import math
 import struct
 from typing import Any
 
-from ._client_modalities import require
-from ._client_text import TextMixin
-from .errors import BackendError, ConfigError, NotSupportedError, StructuredContentError, error_dict
-from .types import ImageInput, Message
+from ..errors import BackendError, ConfigError, NotSupportedError, StructuredContentError, error_dict
+from ..types import ImageInput, Message
+from ._modalities import require
+from ._text import TextMixin
 
 __all__ = ["LollmsClientNames"]
 
@@ -122,7 +122,7 @@ class LollmsClientNames(TextMixin):
         """
         import base64
 
-        from .media import image_to_base64
+        from ..media import image_to_base64
 
         raw = base64.b64decode(image_to_base64(image))
         size = _image_size(raw)

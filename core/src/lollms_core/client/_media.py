@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._client_modalities import require
-from .bindings.stt import AudioSource
-from .types import ImageInput
+from ..bindings.stt import AudioSource
+from ..types import ImageInput
+from ._modalities import require
 
 if TYPE_CHECKING:
-    from .bindings import LollmsSTTBinding, LollmsTTIBinding, LollmsTTMBinding, LollmsTTSBinding, LollmsTTVBinding
-    from .registry._table import Registry
+    from ..bindings import LollmsSTTBinding, LollmsTTIBinding, LollmsTTMBinding, LollmsTTSBinding, LollmsTTVBinding
+    from ..registry._table import Registry
 
 __all__ = ["MediaMixin"]
 

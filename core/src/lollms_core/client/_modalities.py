@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, NoReturn, TypeVar
 
-from .errors import ModalityNotConfiguredError
-from .types import Modality
+from ..errors import ModalityNotConfiguredError
+from ..types import Modality
 
 if TYPE_CHECKING:
-    from .bindings import LollmsBinding
-    from .registry._table import Registry
+    from ..bindings import LollmsBinding
+    from ..registry._table import Registry
 
 __all__ = ["missing", "require"]
 

@@ -11,15 +11,15 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from . import text as _text
-from ._client_modalities import require
-from ._json_schema import schema_errors
-from .errors import BackendError, StructuredContentError, error_dict
-from .types import ImageInput, Message
+from .. import text as _text
+from .._json_schema import schema_errors
+from ..errors import BackendError, StructuredContentError, error_dict
+from ..types import ImageInput, Message
+from ._modalities import require
 
 if TYPE_CHECKING:
-    from .bindings import LollmsLLMBinding
-    from .registry._table import Registry
+    from ..bindings import LollmsLLMBinding
+    from ..registry._table import Registry
 
 __all__ = ["StructuredContentError", "TextMixin"]
 
