@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from .types import Modality
+from ..types import Modality
 
 __all__ = ["add_commands", "cmd_batch", "cmd_router_status"]
 
@@ -92,9 +92,9 @@ def cmd_batch(args: argparse.Namespace) -> int:
     import asyncio
     from concurrent.futures import ThreadPoolExecutor
 
-    from ._batch_io import read_input
-    from .batch import BatchControl, abatch
-    from .cli_commands import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_USAGE, make_binding
+    from ..batch._jobs import BatchControl, abatch
+    from ..batch._jsonl import read_input
+    from ._commands import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_USAGE, make_binding
 
     if args.concurrency < 1:
         print("lollms: error: --concurrency must be >= 1", file=sys.stderr)
@@ -149,7 +149,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
 def cmd_router_status(args: argparse.Namespace) -> int:
     """``lollms router status -c members=@pool.yaml``: ask every member, print the table; exit 1 if one is down."""
-    from .cli_commands import make_binding
+    from ._commands import make_binding
 
     if getattr(args, "router_command", None) != "status":
         print("usage: lollms router status -c members=@pool.yaml [--json]", file=sys.stderr)

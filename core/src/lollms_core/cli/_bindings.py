@@ -15,9 +15,9 @@ import json
 import sys
 from typing import Any
 
-from .discovery._default_registry import default_registry
-from .errors import BindingNotFoundError, LollmsError
-from .registry._spec import BindingSpec
+from ..discovery._default_registry import default_registry
+from ..errors import BindingNotFoundError, LollmsError
+from ..registry._spec import BindingSpec
 
 __all__ = ["check_binding", "cmd_bindings", "matches"]
 

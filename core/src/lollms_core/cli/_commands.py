@@ -14,10 +14,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .cli_bindings import cmd_bindings, matches
-from .discovery._default_registry import default_registry
-from .errors import BindingNotFoundError, ConfigError, NotSupportedError
-from .types import MSG_TYPE, Modality
+from ..discovery._default_registry import default_registry
+from ..errors import BindingNotFoundError, ConfigError, NotSupportedError
+from ..types import MSG_TYPE, Modality
+from ._bindings import cmd_bindings, matches
 
 #: The exit codes every ``lollms`` command uses (usage errors are argparse's 2).
 EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
@@ -58,7 +58,7 @@ def parse_config_pairs(pairs: list[str]) -> dict[str, Any]:
         if value.startswith("@@"):
             value = value[1:]
         elif value.startswith("@"):
-            from ._config_file import read_value_file
+            from ._value_files import read_value_file
 
             out[key.strip()] = read_value_file(key.strip(), value[1:])
             continue
@@ -72,7 +72,7 @@ def text_arg(value: str) -> str:
     :raises ConfigError: standard input is closed or not UTF-8, or the argument holds bytes
         that are not UTF-8 (Python keeps them as lone surrogates); the message says where.
     """
-    from .bindings._text_check import check_encodable
+    from ..bindings._text_check import check_encodable
 
     if value != "-":
         check_encodable(value, "the command-line text argument")
@@ -104,7 +104,7 @@ def _modality_of(name: str, preferred: Modality, explicit: str | None = None) ->
 
 def make_binding(modality: Modality, name: str, pairs: list[str], model: str | None = None) -> Any:
     """Build a binding (strict: backend errors raise) from ``-c`` pairs and an optional model."""
-    from .discovery import managers
+    from ..discovery import managers
 
     registry = default_registry()
     config: dict[str, Any] = parse_config_pairs(pairs)
@@ -317,7 +317,7 @@ def _stream_to_stdout(chunks: Any, show_thoughts: bool) -> None:
 
 def _sampling_value(key: str, text: Any) -> Any:
     """Sampling options are typed by the core, not the manifest: read numbers from the text."""
-    from .bindings.options import SAMPLING_OPTIONS
+    from ..bindings.options import SAMPLING_OPTIONS
 
     if key not in SAMPLING_OPTIONS or key == "stop" or not isinstance(text, str):
         return text  # a declared per-call option: the manifest coerces text itself
@@ -351,7 +351,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 def cmd_chat(args: argparse.Namespace) -> int:
     """``lollms chat``: a REPL over a :class:`LollmsDiscussion` (``/exit`` or end of input quits)."""
-    from .discussion import LollmsDiscussion
+    from ..discussion._discussion import LollmsDiscussion
 
     if sys.stdin is None:  # `lollms chat <&-`: nothing to read the turns from
         raise ConfigError("lollms chat reads your turns from standard input, but standard input is closed")

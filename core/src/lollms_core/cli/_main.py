@@ -33,7 +33,7 @@ def _binding_args(parser: argparse.ArgumentParser, *, required: bool = True, mod
 
 def build_parser() -> argparse.ArgumentParser:
     """The parser with every built-in command, then the plugins' commands."""
-    from . import cli_commands as cmd
+    from . import _commands as cmd
 
     parser = argparse.ArgumentParser(prog="lollms", description="LoLLMS: one interface to many AI engines.")
     parser.add_argument("--version", action="version", version=f"lollms-core {_version()}")
@@ -41,13 +41,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_listing_commands(sub, cmd)
     _add_generation_commands(sub, cmd)
-    from . import cli_media
+    from . import _media as cli_media
 
     _add_media_commands(sub, cli_media)
-    from . import cli_batch
+    from . import _batch as cli_batch
 
     cli_batch.add_commands(sub, _binding_args)
-    from .cli_scaffold import add_new_binding_command
+    from ._scaffold import add_new_binding_command
 
     add_new_binding_command(sub)
     _plugin_commands(sub)
@@ -55,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_listing_commands(sub: Any, cmd: Any) -> None:
-    from . import cli_bindings
+    from . import _bindings as cli_bindings
 
     p = sub.add_parser(
         "bindings", help="list installed bindings (and broken plugins, with why); exit 1 if any is broken"
@@ -135,7 +135,7 @@ def _add_media_commands(sub: Any, cmd: Any) -> None:
 
 def _plugin_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Let each plugin add commands; one that raises is skipped, with a warning."""
-    from .discovery._default_registry import default_registry
+    from ..discovery._default_registry import default_registry
 
     for plugin_name, caller in default_registry().per_plugin("lollms_register_commands"):
         try:
@@ -150,21 +150,21 @@ def _plugin_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[t
 
 
 def _version() -> str:
-    from . import __version__
+    from .. import __version__
 
     return __version__
 
 
 def _one_line(text: object) -> str:
-    from ._secrets import redact  # stderr is an error message like any other: no key may reach it
+    from .._secrets import redact  # stderr is an error message like any other: no key may reach it
 
     return redact(" ".join(str(text).split()))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``lollms`` with ``argv`` (default: the process arguments); return the exit code."""
-    from .cli_commands import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_USAGE, UsageError
-    from .errors import LollmsError
+    from ..errors import LollmsError
+    from ._commands import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_USAGE, UsageError
 
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -190,7 +190,3 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0  # `lollms generate ... | head`: the reader left, nothing to report
         print(f"lollms: error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_ERROR
-
-
-if __name__ == "__main__":
-    sys.exit(main())

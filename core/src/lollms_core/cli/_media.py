@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from .bindings import to_srt, to_vtt
-from .cli_commands import make_binding, text_arg, write_output
-from .types import Modality
+from ..bindings import to_srt, to_vtt
+from ..types import Modality
+from ._commands import make_binding, text_arg, write_output
 
 __all__ = ["cmd_image", "cmd_speak", "cmd_transcribe", "format_segments"]
 

@@ -12,7 +12,7 @@ __all__ = ["add_new_binding_command", "cmd_new_binding"]
 
 def add_new_binding_command(sub: Any) -> None:
     """Register the ``new-binding`` subcommand on ``sub`` (the CLI's subparsers)."""
-    from .scaffold import ENGINES, MODALITIES
+    from ..scaffold._writer import ENGINES, MODALITIES
 
     p = sub.add_parser("new-binding", help="write a new binding's distribution folder (passes its own tests)")
     p.add_argument("name", metavar="NAME", help="binding name, e.g. parrot (the folder is lollms-NAME)")
@@ -28,7 +28,7 @@ def add_new_binding_command(sub: Any) -> None:
 
 def cmd_new_binding(args: argparse.Namespace) -> int:
     """Write the folder and say what to do next."""
-    from .scaffold import BindingScaffold, check_name, write_scaffold
+    from ..scaffold._writer import BindingScaffold, check_name, write_scaffold
 
     scaffold = BindingScaffold(check_name(args.name), args.modality, args.engine)
     root = write_scaffold(scaffold, Path(args.output), force=args.force)
