@@ -47,11 +47,11 @@ def _allowed(distribution: str) -> bool:
 def build_registry(
     group: str = ENTRY_POINT_GROUP, cache: Optional[ManifestCache] = None, registry: Optional[Registry] = None
 ) -> Registry:
-    """Fill ``registry`` (default: a new one, built with ``cache`` as its manifest store) with the core's
-    built-in bindings plus every installed plugin.
+    """Fill ``registry`` with the core's built-in bindings plus every installed plugin.
 
     :param cache: the entry-point list and manifests on disk (default: a new :class:`ManifestCache`).
-    :param registry: the object to fill; :func:`default_registry` passes the registry it hands
+    :param registry: the object to fill (default: a new one, with ``cache`` as its manifest
+        store); :func:`default_registry` passes the registry it hands
         to plugins that ask for it while discovery runs (built with the same cache).
     """
     from ..builtin import echo_plugin
