@@ -3,7 +3,7 @@
 ``run_batch`` is the one implementation (async); :meth:`LollmsClient.batch` runs it in its own
 event loop, :meth:`LollmsClient.abatch` in yours, ``lollms batch`` from the command line.
 Output lines are ``{"id", "text", "finish_reason", "usage"}`` or ``{"id", "error": {"type", "message"}}``;
-see :mod:`lollms_core._batch_io` for how the file stays exactly-once across crashes.
+see :mod:`lollms_core.batch._jsonl` for how the file stays exactly-once across crashes.
 """
 
 from __future__ import annotations

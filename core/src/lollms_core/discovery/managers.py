@@ -6,7 +6,6 @@ import warnings
 from typing import Any, ClassVar
 
 from ..bindings.base import LollmsBinding
-from ..errors import BindingLoadError, LollmsError
 from ..registry._table import Registry
 from ..types import Modality
 
@@ -59,16 +58,7 @@ class BindingManager:
         :raises ConfigError: a config value is wrong (named, with what is allowed).
         :raises BindingLoadError: the class failed to import or its constructor failed.
         """
-        spec = self.registry.get(self.modality, binding_name)
-        spec.load_class()  # its BindingLoadError passes through unchanged
-        try:
-            return spec.create(**config)
-        except LollmsError:
-            raise
-        except Exception as exc:
-            raise BindingLoadError(
-                f"{self.modality.value} binding '{binding_name}' failed to start: {type(exc).__name__}: {exc}"
-            ) from exc
+        return self.registry.create(self.modality, binding_name, **config)
 
 
 class LollmsLLMBindingManager(BindingManager):

@@ -1,7 +1,7 @@
 """lollms_client's context helpers on a discussion: a persistent summary, token use, a title.
 
 Plain functions over :class:`~lollms_core.LollmsDiscussion` (its methods of the same names
-call them), built on the budget planner of :mod:`lollms_core._discussion_llm`.
+call them), built on the budget planner of :mod:`lollms_core.discussion._llm`.
 """
 
 from __future__ import annotations

@@ -195,7 +195,7 @@ class BindingSpec:
         return self._cls
 
     def create(self, **config: Any) -> LollmsBinding:
-        """A new binding instance that knows this spec (its name, manifest and registry) from birth.
+        """A new binding instance that knows this spec and its event sink (this row's registry) from birth.
 
         The spec is set on the instance before ``__init__`` runs, so the base validates
         ``config`` against THIS row's manifest even when the class serves several rows (with
@@ -204,6 +204,7 @@ class BindingSpec:
         cls = self.load_class()
         binding = cls.__new__(cls)
         binding.spec = self
+        binding.event_sink = self.registry  # None for a row outside any registry: the lookup's sink then
         binding.__init__(**config)  # two-step construction, see docstring
         return cast("LollmsBinding", binding)
 

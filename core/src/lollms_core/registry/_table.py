@@ -18,16 +18,19 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
 from .. import hookspecs
-from ..errors import AmbiguousBindingError, BindingLoadError, BindingNotFoundError
+from ..errors import AmbiguousBindingError, BindingLoadError, BindingNotFoundError, LollmsError
 from ..types import GenerationEvent, Modality
 from ._manifest_store import ManifestStore
 from ._sources import specs_from_sources
 from ._spec import BindingSpec, normalise_distribution
+
+if TYPE_CHECKING:
+    from ..bindings.base import LollmsBinding
 
 __all__ = ["FIRST_PARTY", "KNOWN_BINDINGS", "BindingSpec", "Registry", "parse_preferences"]
 
@@ -195,6 +198,25 @@ class Registry:
         return msg + " Run `lollms bindings` to see everything installed."
 
     # -- building -----------------------------------------------------------------------
+
+    def create(self, modality: Modality | str, name: str, **config: Any) -> LollmsBinding:
+        """A new binding of ``modality`` named ``name``, its config validated against its manifest first.
+
+        :raises BindingNotFoundError: listing the installed bindings of this modality.
+        :raises AmbiguousBindingError: two distributions provide the bare name.
+        :raises ConfigError: a config value is wrong (named, with what is allowed).
+        :raises BindingLoadError: the class failed to import or its constructor failed.
+        """
+        spec = self.get(modality, name)
+        spec.load_class()  # its BindingLoadError passes through unchanged
+        try:
+            return spec.create(**config)
+        except LollmsError:
+            raise
+        except Exception as exc:
+            raise BindingLoadError(
+                f"{Modality(modality).value} binding '{name}' failed to start: {type(exc).__name__}: {exc}"
+            ) from exc
 
     def add(self, spec: BindingSpec) -> BindingSpec:
         """Add a row; a name offered twice is an error row or an ambiguity.
