@@ -6,13 +6,20 @@ Compatibility only: the older LoLLMs callback receives ``MSG_OPERATION_TYPE`` va
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, Protocol, cast
 
-from ..types import MSG_OPERATION_TYPE, MSG_TYPE, ImageInput
+from ..types import MSG_OPERATION_TYPE, MSG_TYPE, ChatRequest, GenerationResult, ImageInput, StreamingCallback
 from .base import seed_result
 
-if TYPE_CHECKING:
-    from .llm import LollmsLLMBinding
+
+class _Generates(Protocol):
+    """What this mixin needs of the LLM base it is mixed into (and no import of it: llm.py imports this)."""
+
+    def build_request(
+        self, prompt: str, *, images: list[ImageInput] | None = ..., n_predict: int = ..., **params: Any
+    ) -> ChatRequest: ...
+
+    def run(self, request: ChatRequest, callback: StreamingCallback | None = ...) -> GenerationResult: ...
 
 
 class Seed000Generate:
@@ -57,6 +64,6 @@ class Seed000Generate:
             def cb(chunk: str, msg_type: MSG_TYPE, meta: dict[str, Any] | None = None) -> bool | None:
                 return callback(chunk, MSG_OPERATION_TYPE.MSG_OPERATION_TYPE_ADD_CHUNK)  # type: ignore[no-any-return]
 
-        binding = cast("LollmsLLMBinding", self)  # this mixin is only ever mixed into LollmsLLMBinding
+        binding = cast("_Generates", self)  # this mixin is only ever mixed into LollmsLLMBinding
         request = binding.build_request(prompt, images=images, n_predict=n_predict, **gpt_params)
         return binding.run(request, cb).text

@@ -15,10 +15,10 @@ from ..errors import BindingLoadError
 from ..types import Modality
 
 if TYPE_CHECKING:
+    from ..bindings._host import EventSink
     from ..bindings.base import LollmsBinding
     from ..manifest._config_check import ConfigChecker
     from ..manifest._model import Manifest
-    from ._table import Registry
 
 __all__ = ["BindingSpec", "Status", "normalise_distribution"]
 
@@ -89,7 +89,8 @@ class BindingSpec:
         self._manifest = manifest
         #: The normalised manifest as JSON-able data (what the cache stores).
         self.manifest_data = manifest_data
-        self.registry: Optional[Registry] = None
+        #: The registry holding this row (set when it is added): where its bindings' events go.
+        self.registry: Optional[EventSink] = None
         self._cls: Optional[type[LollmsBinding]] = None
         self._checker: Optional[ConfigChecker] = None
 
