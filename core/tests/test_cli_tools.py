@@ -77,3 +77,20 @@ def test_tools_on_a_binding_without_tool_calling_name_the_fix(env: dict[str, str
     )  # fmt: skip
     assert prompt.returncode == 0, prompt.stderr
     assert "[tool result] add: 2" in prompt.stderr
+
+
+def test_chat_with_a_tool_keeps_the_calls_in_the_discussion(env: dict[str, str], tmp_path: Path) -> None:
+    db = tmp_path / "chat.sqlite"
+    proc = lollms(
+        env, "chat", "-b", "echo", "--db", str(db), "--tool", "cli_tool_funcs:add",
+        stdin='/call add {"a": 4, "b": 5}\n/exit\n',
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "9"
+    assert "[tool result] add: 9" in proc.stderr
+    import sqlite3
+
+    con = sqlite3.connect(db)
+    roles = [r[0] for r in con.execute("SELECT role FROM messages ORDER BY seq")]
+    con.close()
+    assert roles == ["user", "assistant", "tool", "assistant"]

@@ -404,6 +404,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
     if sys.stdin is None:  # `lollms chat <&-`: nothing to read the turns from
         raise ConfigError("lollms chat reads your turns from standard input, but standard input is closed")
     name, pairs = _default_llm(args)
+    tooling = _tool_loop_options(args) if args.tool else {}  # checked before the binding loads
     llm = make_binding(Modality.LLM, name, pairs, args.model)
     interactive = sys.stdin.isatty()
     if args.id and not args.db:
@@ -420,6 +421,9 @@ def cmd_chat(args: argparse.Namespace) -> int:
             sys.stdout.flush()
         return True
 
+    if tooling:
+        show = _show_with_tools(False)
+
     try:
         while True:
             if interactive:
@@ -431,7 +435,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
             if not line.strip():
                 continue
             try:
-                discussion.chat(line.rstrip("\n"), show, n_predict=args.n_predict)
+                discussion.chat(line.rstrip("\n"), show, n_predict=args.n_predict, **tooling)
             except KeyboardInterrupt:
                 print("\n(stopped)", file=sys.stderr)
                 if not interactive:

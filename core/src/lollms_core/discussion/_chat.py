@@ -25,6 +25,7 @@ from ..types import ImageInput, StreamingCallback
 from ._formats import to_openai_messages
 from ._llm import complete, llm_of, messages_for_budget
 from ._store import DiscussionMessage
+from ._tool_turns import check_tools, pop_tool_options, run_tools, turn_message
 
 if TYPE_CHECKING:
     from ._discussion import LollmsDiscussion
@@ -173,9 +174,12 @@ def chat(
     """:meth:`LollmsDiscussion.chat`: every check first, then the user turn, then the answer."""
     # Every check before the first change: a refused option must not leave a user turn behind.
     options = dict(kwargs)
+    tooling = pop_tool_options(options)  # tools=: the tool loop (lollms_client's agent option, ours)
     check_lollms_client_options(options)
     check_rounds(options)
     llm = llm_of(d.lollms_client)
+    if tooling:
+        check_tools(llm, d.lollms_client, tooling)
     parent = branch_tip_id if branch_tip_id is not None else d.active_leaf_id
     if parent is not None:
         d.get_message(parent)
@@ -192,7 +196,7 @@ def chat(
             raise ConfigError("chat(add_user_message=False) needs a branch to answer: the discussion is empty")
     return answer(
         d, parent, streaming_callback, options, summarize=summarize, user=user,
-        add_system_prompt=add_system_prompt, keep_thinking=not remove_thinking_blocks,
+        add_system_prompt=add_system_prompt, keep_thinking=not remove_thinking_blocks, tooling=tooling,
     )  # fmt: skip
 
 
@@ -247,8 +251,12 @@ def answer(
     user: DiscussionMessage | None = None,
     add_system_prompt: bool = True,
     keep_thinking: bool = False,
+    tooling: dict[str, Any] | None = None,
 ) -> ChatResult:
     """Generate the reply to the branch ending at ``parent_id`` and store it as its child.
+
+    With ``tooling`` (``chat(tools=...)``) the tool loop answers: each call and result is stored
+    as a message of the branch, the final answer last.
 
     :raises BackendError: the backend failed (nothing is added).
     """
@@ -256,6 +264,20 @@ def answer(
     context = messages_for_budget(
         d, None, options.get("n_predict"), options.get("ctx_size"), summarize, parent_id, add_system_prompt
     )
+    if tooling:
+        sent = to_openai_messages(context)
+        run = run_tools(llm, d.lollms_client, tooling, sent, callback, options)
+        *steps, final = run.messages[len(sent) :]
+        for step in steps:  # every call and result, in order, before the answer that used them
+            made = turn_message(d, parent_id, step)
+            d._store_message(made)
+            parent_id = made.id
+        last = turn_message(d, parent_id, final)
+        if run.finish_reason:
+            last.metadata["finish_reason"] = run.finish_reason
+        result = ChatResult.of(last, user, cancelled=run.stopped_by is not None)
+        d._store_message(result)
+        return result
     text, meta = complete(llm, to_openai_messages(context), callback, options)
     for key in ("model_name", "binding_name"):
         value = getattr(llm, key, None)

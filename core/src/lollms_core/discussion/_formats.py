@@ -15,6 +15,7 @@ from typing import Any
 from ..errors import ConfigError
 from ..types import Message
 from ._store import DiscussionMessage, DiscussionRecord
+from ._tool_turns import to_wire
 
 __all__ = [
     "EXPORT_FORMATS",
@@ -26,7 +27,7 @@ __all__ = [
     "to_openai_messages",
 ]
 
-ROLES = ("system", "user", "assistant")
+ROLES = ("system", "user", "assistant", "tool")
 EXPORT_FORMATS = ("openai_chat", "ollama_chat", "lollms_text", "markdown", "json")
 #: The ``format`` marker of a JSON export.
 JSON_FORMAT = "lollms_discussion"
@@ -39,7 +40,7 @@ def to_openai_messages(messages: list[DiscussionMessage]) -> list[Message]:
         item: Message = {"role": m.role, "content": m.content}
         if m.images:
             item["images"] = list(m.images)
-        out.append(item)
+        out.append(to_wire(m, item) if m.role == "tool" or "tool_calls" in m.metadata else item)
     return out
 
 

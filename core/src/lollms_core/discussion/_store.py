@@ -60,6 +60,10 @@ _MIGRATIONS: list[list[str]] = [
         )""",
         "CREATE INDEX messages_by_discussion ON messages(discussion_id, seq)",
     ],
+    # 1 -> 2: tool turns (issue 21). Messages may now have the role "tool" and carry "tool_calls" /
+    # "tool_call_id" in their metadata; no table changes, but older code, which would send those
+    # turns without their call ids (and backends refuse that), must refuse the file instead.
+    [],
 ]
 #: The schema version this code writes.
 SCHEMA_VERSION = len(_MIGRATIONS)

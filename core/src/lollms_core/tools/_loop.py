@@ -252,6 +252,7 @@ class ToolLoop:
         if result.stopped_by == "callback":
             run.stopped_by = "callback"
             run.response = result.text
+            run.messages.append({"role": "assistant", "content": result.text})  # what was said is kept
             return []
         if self.mode == "prompt":
             text, calls = parse_answer(result.text, constrained=self.constrained)
