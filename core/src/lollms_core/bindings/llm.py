@@ -12,7 +12,7 @@ import functools
 from abc import abstractmethod
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator
 from dataclasses import replace
-from typing import Any, ClassVar, Union
+from typing import TYPE_CHECKING, Any, ClassVar, Union
 
 from ..errors import BackendError, CallbackError, NotSupportedError, ServerError, error_dict
 from ..text import split_discussion as _split_discussion
@@ -32,6 +32,9 @@ from .base import LollmsBinding, seed_result
 from .legacy import Seed000Generate
 from .options import SAMPLING_OPTIONS, merge_options
 
+if TYPE_CHECKING:
+    from ..text_processing import LollmsTextProcessor
+
 __all__ = ["LollmsLLMBinding"]
 
 Prompt = Union[str, list[Message]]
@@ -47,6 +50,13 @@ class LollmsLLMBinding(Seed000Generate, LollmsBinding):
         super().__init__(**config)
         #: Sampling defaults applied to every call (the client sets these); per-call values win.
         self.default_options = GenerationOptions()
+
+    @functools.cached_property
+    def tp(self) -> LollmsTextProcessor:
+        """lollms_client's text processor of this binding: ``generate_code``, ``yes_no``... (built on first use)."""
+        from ..text_processing import LollmsTextProcessor
+
+        return LollmsTextProcessor(self)
 
     # == the primitive a binding implements ===========================================
 
