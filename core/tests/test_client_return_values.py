@@ -123,9 +123,8 @@ def test_multichoice_ranking_strict_raises():
 
 
 def test_structured_content_accepts_a_json_string_schema(echo):
-    assert echo.generate_structured_content('{"a": 3}', '{"type": "object", "properties": {"a": {"type": "integer"}}}') == {
-        "a": 3
-    }
+    schema_text = '{"type": "object", "properties": {"a": {"type": "integer"}}}'
+    assert echo.generate_structured_content('{"a": 3}', schema_text) == {"a": 3}
 
 
 def test_structured_content_reads_lollms_clients_bare_property_schema():

@@ -342,8 +342,13 @@ def test_tokenize_and_detokenize_keywords(client):
 
 
 def test_list_mounted_personalities_is_not_supported_off_a_lollms_server(client):
+    # Issue 26: lollms_client's dict by default; the typed error with strict=True.
+    assert client.listMountedPersonalities() == {
+        "status": False,
+        "error": "Functionality not available for the current binding",
+    }
     with pytest.raises(NotSupportedError, match="lollms server"):
-        client.listMountedPersonalities()
+        LollmsClient(llm_binding_name="echo", strict=True).listMountedPersonalities()
 
 
 def test_get_ctx_size_and_switching(client):

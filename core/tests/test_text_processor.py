@@ -117,7 +117,8 @@ def test_yes_no_multichoice_and_ranking():
     broken = failing_tp()
     assert broken.yes_no("?") is False
     assert broken.multichoice_question("?", ["a"]) == -1
-    assert broken.multichoice_ranking("?", ["a", "b"], return_explanation=True) == {"ranking": [], "explanation": "Failed"}
+    failed = {"ranking": [], "explanation": "Failed"}
+    assert broken.multichoice_ranking("?", ["a", "b"], return_explanation=True) == failed
 
 
 # -- long texts -----------------------------------------------------------------------------------

@@ -50,17 +50,31 @@ def seed_rule(
     def decorate(method: F) -> F:
         position = _position(method, "return_explanation") if explained is not _UNSET else None
 
+        def value_for(self: Any, exc: BaseException, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+            if self.strict:
+                raise exc
+            value = fallback
+            if explained is not _UNSET and _explaining(args, kwargs, position):
+                value = explained
+            return value(exc) if callable(value) else copy.deepcopy(value)
+
+        if inspect.iscoroutinefunction(method):
+
+            @functools.wraps(method)
+            async def awrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+                try:
+                    return await method(self, *args, **kwargs)
+                except on as exc:
+                    return value_for(self, exc, args, kwargs)
+
+            return awrapper  # type: ignore[return-value]
+
         @functools.wraps(method)
         def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
             try:
                 return method(self, *args, **kwargs)
             except on as exc:
-                if self.strict:
-                    raise
-                value = fallback
-                if explained is not _UNSET and _explaining(args, kwargs, position):
-                    value = explained
-                return value(exc) if callable(value) else copy.deepcopy(value)
+                return value_for(self, exc, args, kwargs)
 
         return wrapper  # type: ignore[return-value]
 

@@ -1,4 +1,4 @@
-"""``lollms_client.lollms_text_processing`` under lollms-core: rewrite ``lollms_client`` to ``lollms_core`` in your imports.
+"""``lollms_client.lollms_text_processing`` under lollms-core: rewrite ``lollms_client`` to ``lollms_core``.
 
 A thin alias for migrating code (docs/migrating-from-lollms-client.md); the names live in
 :mod:`lollms_core.text_processing`. Every LLM binding already has one as ``binding.tp``.

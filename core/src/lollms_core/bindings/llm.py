@@ -14,7 +14,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, 
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar, Union
 
-from ..errors import BackendError, CallbackError, NotSupportedError, ServerError, error_dict
+from ..errors import CallbackError, NotSupportedError, ServerError
 from ..text import split_discussion as _split_discussion
 from ..types import (
     ChatRequest,
@@ -306,6 +306,7 @@ class LollmsLLMBinding(Seed000Generate, LollmsBinding):
         """
         return self._aiterate(lambda: self.build_request(prompt, method="generate_text", **kwargs), None, "astream")
 
+    @seed_result
     async def agenerate_text(
         self,
         prompt: str,
@@ -318,12 +319,7 @@ class LollmsLLMBinding(Seed000Generate, LollmsBinding):
         """Async :meth:`generate_text` (same error rule)."""
         kwargs.pop("stream", None)
         request = self.build_request(prompt, images=images, system_prompt=system_prompt, n_predict=n_predict, **kwargs)
-        try:
-            return (await self.arun(request, streaming_callback)).text
-        except BackendError as exc:
-            if self.strict:
-                raise
-            return error_dict(exc)
+        return (await self.arun(request, streaming_callback)).text
 
     async def agenerate_from_messages(
         self, messages: list[Message], streaming_callback: StreamingCallback | None = None, **kwargs: Any

@@ -98,9 +98,7 @@ def long_context_processing(
     return complete(llm, [*system, {"role": "user", "content": final}], **options)
 
 
-def summarize_text(
-    llm: TextLLM, text: str, summary_instruction: str = "Summarize concisely", **options: Any
-) -> str:
+def summarize_text(llm: TextLLM, text: str, summary_instruction: str = "Summarize concisely", **options: Any) -> str:
     """A summary of ``text`` following ``summary_instruction`` (lollms_client's ``summerize_text``)."""
     return complete(llm, [{"role": "user", "content": f"{summary_instruction}\n\nText to summarize:\n{text}"}],
                     **options).strip()  # fmt: skip

@@ -65,7 +65,7 @@ class LollmsTextProcessor:
         max_continuations: int = 3,
         **options: Any,
     ) -> list[dict[str, Any]]:
-        """Every code block of the answer, items with ``file_name``, ``content``, ``language``, ``is_complete``; ``[]`` on failure."""
+        """Every code block (``file_name``, ``content``, ``language``, ``is_complete``...); ``[]`` on failure."""
         return code.generate_codes(self.llm, prompt, images, system_prompt, max_continuations, **options)
 
     # -- structured output --------------------------------------------------------------------
@@ -121,7 +121,7 @@ class LollmsTextProcessor:
         return_explanation: bool = False,
         **options: Any,
     ) -> int | dict[str, Any]:
-        """The index of the best answer (``{"index", "explanation"}`` with ``return_explanation``); ``-1`` on failure."""
+        """The best answer's index (``{"index", "explanation"}`` with ``return_explanation``); ``-1`` on failure."""
         return questions.multichoice_question(self.llm, question, possible_answers, context, return_explanation,
                                               **options)  # fmt: skip
 
@@ -134,7 +134,7 @@ class LollmsTextProcessor:
         return_explanation: bool = False,
         **options: Any,
     ) -> list[int] | dict[str, Any]:
-        """Indices from best to worst (``{"ranking", "explanation"}`` with ``return_explanation``); ``[]`` on failure."""
+        """Indices, best first (``{"ranking", "explanation"}`` with ``return_explanation``); ``[]`` on failure."""
         return questions.multichoice_ranking(self.llm, question, possible_answers, context, return_explanation,
                                              **options)  # fmt: skip
 
@@ -144,7 +144,7 @@ class LollmsTextProcessor:
     def long_context_processing(
         self, text_to_process: str, contextual_prompt: str, **options: Any
     ) -> str | dict[str, Any]:
-        """``contextual_prompt`` done on a text that may exceed the context (see :func:`.long_text.long_context_processing`)."""
+        """``contextual_prompt`` done on a text longer than the context (:func:`.long_text.long_context_processing`)."""
         return long_text.long_context_processing(self.llm, text_to_process, contextual_prompt, **options)
 
     @seed_rule(error_dict)

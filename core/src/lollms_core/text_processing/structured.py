@@ -24,7 +24,12 @@ _JSON_SYSTEM = (
 )
 # Keys that make a dict a schema rather than lollms_client's bare {property: schema} shorthand.
 _KEYWORDS = frozenset({"type", "properties", "items", "anyOf", "oneOf", "allOf", "not", "enum", "const", "$ref",
-                       "$defs", "definitions", "additionalProperties", "patternProperties"})  # fmt: skip
+                       "$defs", "$schema", "definitions", "additionalProperties", "patternProperties",
+                       "required"})  # fmt: skip
+# Type words a template uses for a property's value ("age": "integer").
+_TYPE_NAMES = {"string": "string", "str": "string", "text": "string", "integer": "integer", "int": "integer",
+               "number": "number", "float": "number", "boolean": "boolean", "bool": "boolean",
+               "array": "array", "list": "array", "object": "object", "dict": "object"}  # fmt: skip
 _JSON_RETRY = "That answer is not valid: {error}\nAnswer again with only the corrected JSON."
 
 
@@ -73,7 +78,9 @@ def schema_of(schema: Any) -> tuple[Any, dict[str, Any]]:
     """``(pydantic model or None, JSON schema)`` for a schema dict, its JSON text or a pydantic class.
 
     A dict of property schemas without ``type``/``properties`` is read as lollms_client reads
-    it: an object whose properties they are, all required.
+    it: an object whose properties they are, all required; so is its README's template
+    (``{"age": "integer", "hobbies": ["list"]}``: type words, lists for arrays, other
+    strings as the description of a string).
 
     :raises TypeError: anything else (a string that is not JSON included).
     """
@@ -86,8 +93,12 @@ def schema_of(schema: Any) -> tuple[Any, dict[str, Any]]:
                 f"this string is not JSON ({exc})"
             ) from None
     if isinstance(schema, dict):
-        if schema and not (_KEYWORDS & schema.keys()) and all(isinstance(v, dict) for v in schema.values()):
-            schema = {"type": "object", "properties": schema, "required": list(schema)}
+        shorthand = all(isinstance(v, (dict, str, list)) for v in schema.values())
+        if schema and shorthand and not (_KEYWORDS & schema.keys()):
+            # lollms_client's shorthand ({"age": {"type": "integer"}}) and its README's template
+            # ({"age": "integer", "hobbies": [...]}): an object with those properties, all required.
+            properties = {k: _property(v) for k, v in schema.items()}
+            schema = {"type": "object", "properties": properties, "required": list(properties)}
         return None, schema
     from pydantic import BaseModel  # a dependency of the core; imported here to keep `import lollms_core` light
 
@@ -97,6 +108,16 @@ def schema_of(schema: Any) -> tuple[Any, dict[str, Any]]:
         "schema must be a JSON-schema dict or a pydantic model class, or the JSON text of a schema; "
         f"not {type(schema).__name__}"
     )
+
+
+def _property(template: Any) -> dict[str, Any]:
+    """The schema of one property of a shorthand or template object."""
+    if isinstance(template, dict):
+        return template
+    if isinstance(template, list):
+        return {"type": "array"}
+    name = _TYPE_NAMES.get(template.strip().lower())
+    return {"type": name} if name else {"type": "string", "description": template}
 
 
 def _validate(answer: str, model: Any, json_schema: dict[str, Any]) -> tuple[bool, Any, list[str]]:
