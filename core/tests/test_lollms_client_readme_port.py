@@ -102,7 +102,7 @@ def test_readme_tp_long_context_processing(lc):
         n_predict=32, temperature=0.0, seed=1, registry=_REGISTRY,
     )  # fmt: skip
     tp = small.llm.tp
-    long_document = " ".join(f"In {1990 + i}, climate change raised sea levels by {i} mm." for i in range(60))
+    long_document = " ".join(f"In {1990 + i}, climate change raised sea levels by {i} mm." for i in range(30))
     assert small.count_tokens(long_document) > 0.7 * 512  # does not fit: map-reduce
     summary = tp.long_context_processing(
         text_to_process=long_document,
