@@ -31,7 +31,8 @@ def test_the_client_is_one_class():
 
 def test_every_public_method_of_the_client_is_in_the_file_of_its_class():
     home = inspect.getsourcefile(LollmsClient)
-    public = {n: v for n, v in vars(LollmsClient).items() if not n.startswith("_") and (callable(v) or isinstance(v, property))}
+    members = vars(LollmsClient).items()
+    public = {n: v for n, v in members if not n.startswith("_") and (callable(v) or isinstance(v, property))}
     assert len(public) > 60
     elsewhere = {n: _defined_in(v) for n, v in public.items() if _defined_in(v) != home}
     assert elsewhere == {}

@@ -26,10 +26,10 @@ from ..types import (
     Modality,
     StreamingCallback,
 )
+from ._seed000 import Seed000Generate
 from ._streaming import Call, Delivery, TaskInterrupt, closable, enter_call, leave_call, stream_in_thread
 from ._text_check import check_encodable, check_messages_encodable
 from .base import LollmsBinding, seed_result
-from .legacy import Seed000Generate
 from .options import SAMPLING_OPTIONS, merge_options
 
 if TYPE_CHECKING:
@@ -325,7 +325,8 @@ class LollmsLLMBinding(Seed000Generate, LollmsBinding):
         self, messages: list[Message], streaming_callback: StreamingCallback | None = None, **kwargs: Any
     ) -> str | dict[str, Any]:
         """Async :meth:`generate_from_messages`."""
-        return await self.agenerate_text(messages, streaming_callback=streaming_callback, **kwargs)  # type: ignore[arg-type]
+        out: str | dict[str, Any] = await self.agenerate_text(messages, streaming_callback=streaming_callback, **kwargs)
+        return out
 
     async def achat(
         self, discussion: Any, streaming_callback: StreamingCallback | None = None, **kwargs: Any
