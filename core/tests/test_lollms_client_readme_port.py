@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 from conftest import registry_of
-from lollms_core import LollmsClient, NotSupportedError
+from lollms_core import LollmsClient
 from lollms_core.text_processing import LollmsTextProcessor
 from pydantic import BaseModel
 
@@ -113,14 +113,30 @@ def test_readme_tp_long_context_processing(lc):
     assert isinstance(summary, str) and summary.strip()
 
 
-def test_readme_tp_long_context_processing_structured_is_refused_by_name(tp):
-    # PORT: lollms-core offers processing_type="text" only; the README's "structured" call says so.
-    with pytest.raises(NotSupportedError, match="processing_type='structured'"):
-        tp.long_context_processing(
-            text_to_process="Marie Curie was a physicist.",
-            contextual_prompt="Extract all people mentioned with their roles",
-            processing_type="structured",
-        )
+def test_readme_tp_long_context_processing_structured_and_yes_no(tp):
+    long_document = "Marie Curie was a physicist and chemist. Pierre Curie was her husband and colleague."
+    result = tp.long_context_processing(
+        text_to_process=long_document,
+        contextual_prompt="Extract all people mentioned with their roles",
+        processing_type="structured",
+        schema={
+            "type": "object",
+            "properties": {
+                "people": {
+                    "type": "array",
+                    "items": {"type": "object", "properties": {"name": {"type": "string"}, "role": {"type": "string"}}},
+                }
+            },
+        },
+    )
+    assert result is None or isinstance(result, dict)  # the text processor's value on failure: None
+    answer = tp.long_context_processing(
+        text_to_process=long_document,
+        contextual_prompt="Does this document mention Marie Curie?",
+        processing_type="yes_no",
+        return_explanation=True,
+    )
+    assert isinstance(answer, dict) and isinstance(answer["answer"], bool)
 
 
 def test_readme_tp_generate_code(tp):

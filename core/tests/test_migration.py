@@ -402,8 +402,8 @@ def test_long_context_processing_maps_then_reduces():
     c = LollmsClient(llm_binding_name="echo", ctx_size=64)
     short = c.long_context_processing("tiny text", "summarise")
     assert "tiny text" in short  # fits: one call (echo repeats the prompt)
-    with pytest.raises(NotSupportedError, match="processing_type"):
-        c.long_context_processing("x", "y", processing_type="yes_no")
+    with pytest.raises(NotSupportedError, match="processing_type='poem'"):  # issue 26: lollms_client's five types
+        c.long_context_processing("x", "y", processing_type="poem")
 
 
 def test_long_context_processing_chunks_a_text_longer_than_the_window():

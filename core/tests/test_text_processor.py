@@ -8,7 +8,7 @@ on failure. The calls below are the ones lollms_client's README makes through ``
 from __future__ import annotations
 
 import pytest
-from lollms_core import LollmsClient, ServerError, StructuredContentError
+from lollms_core import GenerationOptions, LollmsClient, ServerError, StructuredContentError
 from lollms_core.text_processing import LollmsTextProcessor
 from pydantic import BaseModel
 from test_client_text import ScriptedLLM
@@ -142,6 +142,39 @@ def test_summerize_keywords_and_tags():
 def test_long_context_processing_on_the_tp():
     client = LollmsClient(llm_binding_name="echo", ctx_size=64)
     assert "tiny text" in client.llm.tp.long_context_processing("tiny text", "summarise")
+
+
+class CountingLLM(ScriptedLLM):
+    """A scripted model that counts words as tokens and knows its window."""
+
+    def count_tokens(self, text: str) -> int:
+        return len(text.split())
+
+
+def counting(*answers: str) -> tuple[LollmsTextProcessor, CountingLLM]:
+    llm = CountingLLM(list(answers))
+    llm.default_options = GenerationOptions(ctx_size=4096)
+    return llm.tp, llm
+
+
+def test_long_context_processing_routes_by_type_like_lollms_client():
+    """lollms_client's processing types: the task is done by the matching helper on the (condensed) text."""
+    tp, llm = counting('{"answer": true, "explanation": "named"}')
+    out = tp.long_context_processing("Marie Curie was a physicist.", "Is Curie named?", processing_type="yes_no",
+                                     return_explanation=True)  # fmt: skip
+    assert out == {"answer": True, "explanation": "named"}
+    assert "Marie Curie was a physicist." in llm.requests[0].messages[-1]["content"]  # the text is the context
+    tp, _ = counting('{"a": 2}')
+    assert tp.long_context_processing("a is two", "Give a", processing_type="structured", schema=SCHEMA) == {"a": 2}
+    tp, _ = counting('{"index": 1}')
+    assert tp.long_context_processing("blue", "Colour?", processing_type="multichoice",
+                                      possible_answers=["red", "blue"]) == 1  # fmt: skip
+    tp, _ = counting("```python\nx = 1\n```")
+    assert tp.long_context_processing("x is one", "Code it", processing_type="code", language="python") == "x = 1"
+    from lollms_core import ConfigError
+
+    with pytest.raises(ConfigError, match="schema="):
+        tp.long_context_processing("x", "y", processing_type="structured")
 
 
 # -- parsing ------------------------------------------------------------------------------------------

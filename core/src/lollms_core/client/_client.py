@@ -614,16 +614,19 @@ class LollmsClient:
         synthesis_prompt: str | None = None,
         system_prompt: str | None = None,
         **kwargs: Any,
-    ) -> str | dict[str, Any]:
+    ) -> Any:
         """Do ``contextual_prompt`` on a text that may exceed the context window (map-reduce).
 
-        If the text fits in 70 % of the window it is answered in one call; otherwise notes are
-        taken chunk by chunk and the task is answered from them
+        If the text fits in 70 % of the window it is used whole; otherwise notes are taken chunk
+        by chunk and the task is done on them, by ``processing_type`` as lollms_client routes it:
+        ``"text"``, ``"code"`` (``language=``), ``"structured"`` (``schema=``), ``"yes_no"``,
+        ``"multichoice"`` (``possible_answers=``)
         (:func:`lollms_core.text_processing.long_text.long_context_processing`). The seeds'
-        error dict on a backend failure (``strict=True``: raises).
+        error dict on a backend failure or an unusable answer (``strict=True``: raises).
 
-        :raises NotSupportedError: a ``processing_type`` other than ``"text"``.
-        :raises ConfigError: ratios out of range, or no context size known (set ``ctx_size``).
+        :raises NotSupportedError: another ``processing_type``.
+        :raises ConfigError: ratios out of range, no context size known (set ``ctx_size``), or
+            the argument the type needs missing.
         """
         return long_text.long_context_processing(
             self._llm(), text_to_process, contextual_prompt, processing_type, chunk_size_ratio, overlap_ratio,

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from .. import text as _text
 from ..errors import ConfigError, NotSupportedError
 from ..types import ImageInput, Message
+from . import code, questions
 from ._llm import TextLLM, complete, messages
 from .structured import generate_structured
 
@@ -55,24 +57,25 @@ def long_context_processing(
     overlap_ratio: float = 0.1,
     synthesis_prompt: str | None = None,
     system_prompt: str | None = None,
+    images: list[ImageInput] | None = None,
     **options: Any,
-) -> str:
+) -> Any:
     """Do ``contextual_prompt`` on a text that may exceed the context window (map-reduce).
 
-    If the text fits in 70 % of the window it is answered in one call. Otherwise it is cut
-    into token chunks of ``chunk_size_ratio`` of that room (overlapping by ``overlap_ratio``);
-    notes are taken from each, then the task is answered from the notes (themselves
-    condensed again while they do not fit).
+    While the text does not fit in 70 % of the window it is cut into token chunks of
+    ``chunk_size_ratio`` of that room (overlapping by ``overlap_ratio``) and replaced by the
+    notes taken from each. The task is then done on the text (or notes) by ``processing_type``,
+    as lollms_client routes it: ``"text"`` (the answer), ``"code"`` (:func:`.code.generate_code`,
+    ``language=``), ``"structured"`` (:func:`.structured.generate_structured`, ``schema=``),
+    ``"yes_no"`` and ``"multichoice"`` (:mod:`.questions`, ``possible_answers=``,
+    ``return_explanation=``), each returning what that helper returns.
 
-    :raises NotSupportedError: a ``processing_type`` other than ``"text"``.
-    :raises ConfigError: ratios out of range, or no context size known (set ``ctx_size``).
+    :raises NotSupportedError: another ``processing_type``.
+    :raises ConfigError: ratios out of range, no context size known (set ``ctx_size``), or the
+        argument the type needs (``schema``, ``possible_answers``) missing.
     :raises BackendError: the backend failed.
     """
-    if processing_type != "text":
-        raise NotSupportedError(
-            f"long_context_processing(processing_type={processing_type!r}) is not offered: only 'text'; "
-            "run generate_structured_content/yes_no on its text result instead"
-        )
+    finish = _final_step(processing_type, options)
     if not 0 < chunk_size_ratio <= 1 or not 0 <= overlap_ratio < 1:
         raise ConfigError("chunk_size_ratio must be in (0, 1] and overlap_ratio in [0, 1)")
     ctx = context_size(llm)
@@ -94,8 +97,51 @@ def long_context_processing(
         if llm.count_tokens(condensed) >= llm.count_tokens(text):
             raise ConfigError("long_context_processing: the notes are not shorter than the text; lower n_predict")
         text = condensed
-    final = _REDUCE_PROMPT.format(notes=text, task=synthesis_prompt or contextual_prompt)
-    return complete(llm, [*system, {"role": "user", "content": final}], **options)
+    task = synthesis_prompt or contextual_prompt
+    if finish is None:
+        final = _REDUCE_PROMPT.format(notes=text, task=task)
+        return complete(llm, messages(final, system_prompt, images), **options)
+    return finish(llm, task, text, system_prompt, images, options)
+
+
+_Finish = Callable[[TextLLM, str, str, "str | None", "list[ImageInput] | None", dict[str, Any]], Any]
+
+
+def _final_step(processing_type: str, options: dict[str, Any]) -> _Finish | None:
+    """The helper doing the task for ``processing_type`` (``None``: plain text), its own arguments taken out."""
+    if processing_type == "text":
+        return None
+    if processing_type == "code":
+        language = options.pop("language", None)
+        return lambda llm, task, text, system, images, opts: code.generate_code(
+            llm, f"{task}\n\nContext:\n{text}", images, system, language=language, **opts
+        )
+    if processing_type == "structured":
+        schema = _needed(options, "schema", processing_type)
+        return lambda llm, task, text, system, images, opts: generate_structured(
+            llm, f"{task}\n\nContext:\n{text}", schema, images, system, **opts
+        )
+    explain = bool(options.pop("return_explanation", False))
+    if processing_type == "yes_no":
+        return lambda llm, task, text, system, images, opts: questions.yes_no(
+            llm, task, text, system or "", explain, images, **opts
+        )
+    if processing_type == "multichoice":
+        answers = _needed(options, "possible_answers", processing_type)
+        return lambda llm, task, text, system, images, opts: questions.multichoice_question(
+            llm, task, answers, text, explain, **opts
+        )
+    raise NotSupportedError(
+        f"long_context_processing(processing_type={processing_type!r}): expected one of "
+        "'text', 'code', 'structured', 'yes_no', 'multichoice'"
+    )
+
+
+def _needed(options: dict[str, Any], name: str, processing_type: str) -> Any:
+    value = options.pop(name, None)
+    if not value:
+        raise ConfigError(f"long_context_processing(processing_type={processing_type!r}) needs {name}=...")
+    return value
 
 
 def summarize_text(llm: TextLLM, text: str, summary_instruction: str = "Summarize concisely", **options: Any) -> str:
