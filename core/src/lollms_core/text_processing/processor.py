@@ -141,9 +141,7 @@ class LollmsTextProcessor:
     # -- long texts ---------------------------------------------------------------------------
 
     @seed_rule(error_dict)
-    def long_context_processing(
-        self, text_to_process: str, contextual_prompt: str, **options: Any
-    ) -> Any:
+    def long_context_processing(self, text_to_process: str, contextual_prompt: str, **options: Any) -> Any:
         """``contextual_prompt`` done on a text longer than the context (:func:`.long_text.long_context_processing`)."""
         return long_text.long_context_processing(self.llm, text_to_process, contextual_prompt, **options)
 
