@@ -118,3 +118,32 @@ def test_pool_bounds_concurrent_calls_per_alias(serve) -> None:  # type: ignore[
         thread.join()
     kinds = [e.kind for e in observer_plugin.EVENTS if e.kind != "chunk"]
     assert kinds == ["start", "end"] * 3  # one worker: each call started after the previous one ended
+
+
+def test_closing_a_host_cancels_what_still_runs_on_it() -> None:
+    """Shutdown must not wait for a long answer: the pool's threads are joined at exit."""
+    from lollms_core import get_registry
+    from lollms_core.errors import GenerationCancelled
+    from lollms_core.types import ChatRequest, Modality
+    from lollms_server.hosts import ModelHost
+
+    def make() -> Any:
+        return get_registry().get(Modality.LLM, "echo").create(delay=0.05)
+
+    host = ModelHost("slow", Modality.LLM, "echo", make)
+    request = ChatRequest(messages=[{"role": "user", "content": WORDS}])
+    outcome: list[Any] = []
+
+    async def ask() -> None:
+        try:
+            outcome.append(await host.generate(request))
+        except GenerationCancelled as exc:
+            outcome.append(exc)
+
+    runner = threading.Thread(target=lambda: asyncio.run(ask()))
+    runner.start()
+    assert wait_for(lambda: host.binding is not None and host.binding.streams_opened == 1)
+    host.close()
+    runner.join(30)
+    assert isinstance(outcome[0], GenerationCancelled)
+    assert outcome[0].partial_text.count("w") < 40  # stopped before the end of the 40-word answer

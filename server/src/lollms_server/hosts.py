@@ -96,10 +96,16 @@ class ModelHost:
             raise ModelUnavailable(f"model '{self.name}' is not available: {self.error}") from None
 
     def close(self) -> None:
-        """Release the binding (frees an in-process model) and stop the pool's threads."""
+        """Stop what still runs on the binding, release it (frees an in-process model), end the pool.
+
+        Generations still running are cancelled first: the pool's threads are joined when the
+        process exits, so a long answer would otherwise hold up ``lollms serve``'s shutdown.
+        """
         self.executor.shutdown(wait=False, cancel_futures=True)
         binding = self.binding
         if binding is not None:
+            with contextlib.suppress(Exception):
+                binding.cancel()
             with contextlib.suppress(Exception):
                 binding.close()
 

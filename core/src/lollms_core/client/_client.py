@@ -41,8 +41,9 @@ if TYPE_CHECKING:
 
 __all__ = ["MODALITIES", "LollmsClient"]
 
-#: Modality prefixes of the constructor arguments, in order.
-MODALITIES: tuple[str, ...] = tuple(m.value for m in Modality)
+#: The modalities with one binding slot each (``client.llm``...); tools bindings are offered to
+#: the tool loop instead (``generate_with_tools``), several at once.
+MODALITIES: tuple[str, ...] = tuple(m.value for m in Modality if m is not Modality.TOOLS)
 #: lollms_client's context size when nothing says (``get_ctx_size``).
 GUESSED_CTX_SIZE = 32000
 _SWITCH_FAILURES = (BindingNotFoundError, BindingLoadError, ConfigError)
