@@ -195,9 +195,10 @@ def complete(
 
     :raises BackendError: the backend failed (also when a seed-style ``chat`` returns an error dict).
     """
-    from ..tools import fit_history
+    if any(m.get("tool_calls") or m.get("role") == "tool" for m in messages):
+        from ..tools import fit_history  # only then: the tools package (and asyncio) load on first use
 
-    messages = fit_history(messages, frozenset(), native=False)  # stored tool turns, as text: no tools here
+        messages = fit_history(messages, frozenset(), native=False)  # stored tool turns, as text: no tools here
     if hasattr(llm, "build_request") and hasattr(llm, "run"):
         # A LollmsLLMBinding: run() raises typed errors and reports thoughts, finish reason, usage.
         result = llm.run(llm.build_request(messages, **options), callback)
