@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from ._sqlite_open import check_db_path, check_is_ours, connect
 from .errors import (  # re-exported: the old import path keeps working
@@ -31,6 +31,8 @@ __all__ = [
     "DiscussionMessage",
     "DiscussionNotFoundError",
     "DiscussionRecord",
+    "DiscussionStore",
+    "MemoryStore",
     "MessageNotFoundError",
     "SQLiteDiscussionStore",
 ]
@@ -163,6 +165,70 @@ class DiscussionRecord:
     metadata: dict[str, Any] = field(default_factory=dict)
     active_leaf_id: str | None = None
     messages: list[DiscussionMessage] = field(default_factory=list)
+
+
+class DiscussionStore(Protocol):
+    """Where a discussion's changes go: each call is one committed change or an exception.
+
+    The discussion calls the store *before* it changes memory, so a store that raises
+    leaves the discussion as it was (memory equals disk). :class:`SQLiteDiscussionStore`
+    writes a file; :class:`MemoryStore` keeps nothing (a discussion without ``db_path``).
+    """
+
+    @property
+    def path(self) -> Path | None:
+        """The database file, ``None`` for a store that keeps nothing."""
+
+    def create(self, record: DiscussionRecord) -> None:
+        """Insert a discussion and its messages."""
+
+    def add_message(self, discussion_id: str, msg: DiscussionMessage, active_leaf_id: str) -> None:
+        """Append one message and move the active leaf."""
+
+    def update_message(self, msg: DiscussionMessage) -> None:
+        """Rewrite a message's content, images, metadata and token count."""
+
+    def update_discussion(self, record: DiscussionRecord) -> None:
+        """Rewrite a discussion's own fields (not its messages)."""
+
+    def delete(self, discussion_id: str) -> None:
+        """Remove a discussion and its messages."""
+
+    def delete_messages(self, discussion_id: str, message_ids: list[str], active_leaf_id: str | None) -> None:
+        """Remove messages and move the active leaf."""
+
+    def close(self) -> None:
+        """Release the connection, if any."""
+
+
+class MemoryStore:
+    """The store of a discussion kept in memory only: every write succeeds and keeps nothing."""
+
+    @property
+    def path(self) -> Path | None:
+        """Always ``None``: nothing is written."""
+        return None
+
+    def create(self, record: DiscussionRecord) -> None:
+        """Nothing to write."""
+
+    def add_message(self, discussion_id: str, msg: DiscussionMessage, active_leaf_id: str) -> None:
+        """Nothing to write."""
+
+    def update_message(self, msg: DiscussionMessage) -> None:
+        """Nothing to write."""
+
+    def update_discussion(self, record: DiscussionRecord) -> None:
+        """Nothing to write."""
+
+    def delete(self, discussion_id: str) -> None:
+        """Nothing to write."""
+
+    def delete_messages(self, discussion_id: str, message_ids: list[str], active_leaf_id: str | None) -> None:
+        """Nothing to write."""
+
+    def close(self) -> None:
+        """Nothing to close."""
 
 
 class SQLiteDiscussionStore:

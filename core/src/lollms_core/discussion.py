@@ -18,23 +18,27 @@ import uuid
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from . import _discussion_chat as _chat
 from . import _discussion_context as _context
-from . import _discussion_llm as _gen
 from . import _discussion_tree as _tree
 from ._discussion_chat import ChatResult
+from ._discussion_context import PromptParts
 from ._discussion_formats import ROLES, record_from_json, record_to_json, render
+from ._discussion_llm import ClientLLM
 from ._discussion_refusals import NOT_OFFERED_ATTRIBUTES, NOT_OFFERED_PARAMETERS, refuse
-from ._discussion_store import DiscussionMessage, DiscussionRecord, SQLiteDiscussionStore
-from ._discussion_tree import BranchInfo, MessageNode
+from ._discussion_store import (
+    DiscussionMessage,
+    DiscussionRecord,
+    DiscussionStore,
+    MemoryStore,
+    SQLiteDiscussionStore,
+)
+from ._discussion_tree import BranchInfo, MessageNode, MessageTree
 from .errors import ConfigError, DiscussionNotFoundError, MessageNotFoundError
 from .text import split_discussion
 from .types import ImageInput, StreamingCallback
-
-if TYPE_CHECKING:
-    from ._discussion_manager import LollmsDataManager
 
 __all__ = [
     "BranchInfo",
@@ -52,6 +56,14 @@ LollmsMessage = DiscussionMessage
 
 _UNSET: Any = object()
 _PARAMETERS = ("sender", "content", "role", "parent_id", "images", "metadata")
+
+
+class StoreHolder(Protocol):
+    """What ``db_manager=`` must be: something holding a shared store (a :class:`LollmsDataManager`)."""
+
+    @property
+    def store(self) -> SQLiteDiscussionStore:
+        """The store every discussion from this holder writes to."""
 
 
 def _now() -> str:
@@ -87,6 +99,12 @@ class LollmsDiscussion:
     Build one with :meth:`create_new`, :meth:`load` or :meth:`from_json`.
     ``lollms_client`` is anything with an ``.llm`` attribute (a :class:`~lollms_core.LollmsClient`)
     or an LLM binding itself; it counts tokens and generates answers.
+
+    Composed of three parts: a :class:`~lollms_core._discussion_tree.MessageTree` (the messages
+    in memory), a store (SQLite, or :class:`~lollms_core._discussion_store.MemoryStore`) and
+    the model seen through :class:`~lollms_core._discussion_llm.ClientLLM`. Context, budget
+    and chat steps are functions that return new values; only this class changes the tree
+    and the store, always the store first, so a failed write leaves memory as it was.
     """
 
     #: Tokens a chat template adds around each message (role markers, separators).
@@ -99,7 +117,7 @@ class LollmsDiscussion:
         store: SQLiteDiscussionStore | None = None,
         *,
         lollmsClient: Any = None,  # noqa: N803 - lollms_client's spelling
-        db_manager: LollmsDataManager | None = None,
+        db_manager: StoreHolder | None = None,
         discussion_id: str | None = None,
         autosave: bool = False,
         max_context_size: int | None = None,
@@ -112,7 +130,7 @@ class LollmsDiscussion:
             lollms_client = next((c for c in (lollms_client, lollmsClient, record) if c is not None), None)
             record, store = self._open_or_make(db_manager, discussion_id)
         self._record = record
-        self._store = store
+        self._store: DiscussionStore = store if store is not None else MemoryStore()
         #: Whether :meth:`close` closes the store (not when a :class:`LollmsDataManager` shares it).
         self._owns_store = db_manager is None
         self.lollms_client = lollms_client
@@ -120,15 +138,12 @@ class LollmsDiscussion:
         self.autosave = autosave
         #: Context window used by budgets and :meth:`get_context_status` when the binding knows none.
         self.max_context_size = max_context_size
-        self._by_id: dict[str, DiscussionMessage] = {}
-        self._children: dict[str | None, list[str]] = {}
-        for msg in record.messages:
-            self._index(msg)
-        record.messages = []  # the index above is the single in-memory copy
+        self._tree = MessageTree(record.id, record.messages)
+        record.messages = []  # the tree is the single in-memory copy
 
     @staticmethod
     def _open_or_make(
-        db_manager: LollmsDataManager | None, discussion_id: str | None
+        db_manager: StoreHolder | None, discussion_id: str | None
     ) -> tuple[DiscussionRecord, SQLiteDiscussionStore | None]:
         store = db_manager.store if db_manager is not None else None
         if store is not None and discussion_id is not None and discussion_id in store.list_ids():
@@ -152,9 +167,12 @@ class LollmsDiscussion:
             raise AttributeError(f"cannot set LollmsDiscussion.{name}: {NOT_OFFERED_ATTRIBUTES[name]}")
         super().__setattr__(name, value)
 
-    def _index(self, msg: DiscussionMessage) -> None:
-        self._by_id[msg.id] = msg
-        self._children.setdefault(msg.parent_id, []).append(msg.id)
+    def _llm(self) -> ClientLLM:
+        """The model as the context and chat functions see it (whatever ``lollms_client`` is now)."""
+        return ClientLLM(self.lollms_client)
+
+    def _prompt_parts(self) -> PromptParts:
+        return PromptParts(self.system_prompt, self.created_at, self.pruning_point_id, self.pruning_summary)
 
     # == construction ===================================================================
 
@@ -164,7 +182,7 @@ class LollmsDiscussion:
         lollms_client: Any = None,
         db_path: str | Path | None = None,
         *,
-        db_manager: LollmsDataManager | None = None,
+        db_manager: StoreHolder | None = None,
         id: str | None = None,
         autosave: bool = False,
         discussion_metadata: Mapping[str, Any] | None = None,
@@ -270,7 +288,7 @@ class LollmsDiscussion:
 
         A discussion from a :class:`LollmsDataManager` leaves the manager's connection open.
         """
-        if self._store is not None and self._owns_store:
+        if self._owns_store:
             self._store.close()
 
     def commit(self) -> None:
@@ -334,13 +352,13 @@ class LollmsDiscussion:
     @property
     def messages(self) -> list[DiscussionMessage]:
         """Every message of every branch, in the order they were added."""
-        return list(self._by_id.values())
+        return self._tree.messages
 
     def __len__(self) -> int:
-        return len(self._by_id)
+        return len(self._tree)
 
     def __repr__(self) -> str:
-        where = str(self._store.path) if self._store is not None else "memory"
+        where = str(self._store.path) if self._store.path is not None else "memory"
         return f"<LollmsDiscussion {self.id} messages={len(self)} in {where}>"
 
     def _save_fields(self, **changes: Any) -> None:
@@ -348,8 +366,7 @@ class LollmsDiscussion:
 
         Disk first: when the write fails, the in-memory record has not changed.
         """
-        if self._store is not None:
-            self._store.update_discussion(dataclasses.replace(self._record, **changes))
+        self._store.update_discussion(dataclasses.replace(self._record, **changes))
         for name, value in changes.items():
             setattr(self._record, name, value)
 
@@ -420,14 +437,13 @@ class LollmsDiscussion:
             created_at=_now(),
             images=image_texts,
             metadata=merged,
-            tokens=_gen.count_tokens(self.lollms_client, content),
+            tokens=self._llm().try_count_tokens(content),
         )
 
     def _store_message(self, msg: DiscussionMessage) -> None:
         """Persist ``msg`` (disk first), then add it to the tree as the active leaf."""
-        if self._store is not None:
-            self._store.add_message(self.id, msg, msg.id)
-        self._index(msg)
+        self._store.add_message(self.id, msg, msg.id)
+        self._tree.add(msg)
         self._record.active_leaf_id = msg.id
 
     def _role_of(self, sender: str) -> str:
@@ -451,10 +467,9 @@ class LollmsDiscussion:
         new_metadata = {**msg.metadata, **(metadata or {})}
         _check_storable(new_content, "content")
         _check_storable(new_metadata, "metadata")
-        tokens = msg.tokens if content is None else _gen.count_tokens(self.lollms_client, new_content)
+        tokens = msg.tokens if content is None else self._llm().try_count_tokens(new_content)
         updated = dataclasses.replace(msg, content=new_content, metadata=new_metadata, tokens=tokens)
-        if self._store is not None:
-            self._store.update_message(updated)  # disk first: a failed write leaves memory as it was
+        self._store.update_message(updated)  # disk first: a failed write leaves memory as it was
         msg.content, msg.metadata, msg.tokens = new_content, new_metadata, tokens
         return msg
 
@@ -463,25 +478,15 @@ class LollmsDiscussion:
 
         :raises MessageNotFoundError: no such message in this discussion.
         """
-        try:
-            return self._by_id[message_id]
-        except KeyError:
-            raise MessageNotFoundError(f"no message '{message_id}' in discussion '{self.id}'") from None
+        return self._tree.get(message_id)
 
     def get_children(self, message_id: str | None) -> list[DiscussionMessage]:
         """Direct replies to a message (roots for ``None``), oldest first: the branch points."""
-        return [self._by_id[i] for i in self._children.get(message_id, ())]
+        return self._tree.children(message_id)
 
     def get_branch(self, leaf_id: str) -> list[DiscussionMessage]:
         """The path from the root to ``leaf_id``, in order."""
-        path: list[DiscussionMessage] = []
-        cursor: str | None = leaf_id
-        while cursor is not None:
-            msg = self.get_message(cursor)
-            path.append(msg)
-            cursor = msg.parent_id
-        path.reverse()
-        return path
+        return self._tree.branch(leaf_id)
 
     def get_messages(self, branch_id: str | None = None) -> list[DiscussionMessage]:
         """The active branch (or the one ending at ``branch_id``, lollms_client's argument), root first."""
@@ -494,11 +499,9 @@ class LollmsDiscussion:
         The leaf is ``message_id`` itself if nothing follows it, else its deepest descendant
         taking the most recent reply at each step.
         """
-        leaf = self.get_message(message_id).id
-        while self._children.get(leaf):
-            leaf = self._children[leaf][-1]
+        leaf = self._tree.deepest_leaf(message_id)
         self._save_fields(active_leaf_id=leaf)
-        return self._by_id[leaf]
+        return self._tree.get(leaf)
 
     # -- lollms_client's branch names (docs/migrating-from-lollms-client.md) ---------------
 
@@ -522,14 +525,14 @@ class LollmsDiscussion:
 
     def get_siblings(self, message_id: str) -> list[DiscussionMessage]:
         """The messages sharing ``message_id``'s parent (itself included), oldest first."""
-        return _tree.siblings(self, message_id)
+        return self._tree.siblings(message_id)
 
     def switch_to_sibling(self, direction: int = 1) -> DiscussionMessage | None:
         """Move to the next (``+1``) or previous (``-1``) alternative of the active leaf (wrapping round).
 
         Returns the new active leaf, or ``None`` when the leaf has no sibling.
         """
-        target = _tree.sibling_of_leaf(self, direction)
+        target = self._tree.sibling_of(self.active_leaf_id, direction)
         return self.switch_branch(target) if target is not None else None
 
     def fork_from(
@@ -558,33 +561,27 @@ class LollmsDiscussion:
 
     def list_branches(self) -> list[BranchInfo]:
         """A :class:`BranchInfo` per leaf (root-to-leaf ids, depth, label, whether active), oldest first."""
-        return _tree.list_branches(self)
+        return _tree.list_branches(self._tree, self.active_leaf_id)
 
     def get_branch_info(self, leaf_id: str) -> BranchInfo:
         """The :class:`BranchInfo` of the branch ending at ``leaf_id``."""
-        return _tree.branch_info(self, leaf_id)
+        return _tree.branch_info(self._tree, leaf_id, self.active_leaf_id)
 
     def get_tree(self) -> list[MessageNode]:
         """The whole tree as nested :class:`MessageNode` roots."""
-        return _tree.message_tree(self)
+        return _tree.message_tree(self._tree, self.active_leaf_id)
 
     def prune_branch(self, message_id: str) -> int:
         """Delete ``message_id`` and every reply below it (persisted); return how many were removed.
 
         If the active leaf was removed, the branch through the parent becomes active.
         """
-        doomed = _tree.subtree_ids(self, message_id)
+        doomed = self._tree.subtree_ids(message_id)
         leaf = self.active_leaf_id
         if leaf in doomed:
-            leaf = _tree.leaf_after_removing(self, message_id)
-        if self._store is not None:
-            self._store.delete_messages(self.id, doomed, leaf)
-        for i in doomed:
-            msg = self._by_id.pop(i)
-            siblings = self._children.get(msg.parent_id)
-            if siblings is not None and i in siblings:  # a doomed parent's list is already gone
-                siblings.remove(i)
-            self._children.pop(i, None)
+            leaf = self._tree.leaf_after_removing(message_id)
+        self._store.delete_messages(self.id, doomed, leaf)
+        self._tree.remove(doomed)
         self._record.active_leaf_id = leaf
         return len(doomed)
 
@@ -615,15 +612,14 @@ class LollmsDiscussion:
             active_leaf_id=copies[-1].id if copies else None,
             messages=copies,
         )
-        store = SQLiteDiscussionStore(self._store.path) if self._store is not None else None
+        store = SQLiteDiscussionStore(self._store.path) if self._store.path is not None else None
         if store is not None:
             store.create(record)
         return type(self)(record, self.lollms_client, store)
 
     def delete(self) -> None:
         """Remove this discussion from its database (a no-op in memory)."""
-        if self._store is not None:
-            self._store.delete(self.id)
+        self._store.delete(self.id)
 
     # == export / import ================================================================
 
@@ -659,12 +655,11 @@ class LollmsDiscussion:
             return record_to_json(self._record, self.messages)
         leaf = branch_tip_id if branch_tip_id is not None else self.active_leaf_id
         if max_allowed_tokens is not None:
-            branch = _gen.messages_for_budget(
-                self, max_allowed_tokens, None, None, False, leaf, add_system_prompt=not suppress_system_prompt
-            )
+            branch = self._fit(leaf, max_allowed_tokens, add_system_prompt=not suppress_system_prompt)
         else:
-            branch = self.get_branch(leaf) if leaf is not None else []
-            branch = branch if suppress_system_prompt else self._with_system_prompt(branch)
+            branch = self.get_messages(leaf)
+            if not suppress_system_prompt:
+                branch = _context.context_messages(branch, self._prompt_parts(), self._llm())
         title = str(self._record.metadata.get("title") or f"Discussion {self.id}")
         return render(branch, fmt, title)
 
@@ -680,28 +675,22 @@ class LollmsDiscussion:
             new.add_message(sender=m["role"], role=m["role"], content=m["content"])
         return new
 
-    def _with_system_prompt(self, branch: list[DiscussionMessage]) -> list[DiscussionMessage]:
-        branch = self._after_pruning_point(branch)
-        if not self.system_prompt:
-            return branch
-        prompt = DiscussionMessage(
-            id="", sender="system", role="system", content=self.system_prompt, parent_id=None,
-            created_at=self.created_at, metadata={"system_prompt": True},
-            tokens=_gen.count_tokens(self.lollms_client, self.system_prompt),
+    def _fit(
+        self,
+        leaf_id: str | None,
+        max_tokens: int | None = None,
+        n_predict: int | None = None,
+        ctx_size: int | None = None,
+        *,
+        summarize: bool = False,
+        add_system_prompt: bool = True,
+    ) -> list[DiscussionMessage]:
+        """The branch ending at ``leaf_id`` (default: the active one) as sent, cut to the budget."""
+        return _context.fit_to_budget(
+            self.get_messages(leaf_id), self._prompt_parts(), self._llm(), self.message_overhead_tokens,
+            max_tokens=max_tokens, n_predict=n_predict, ctx_size=ctx_size, max_context_size=self.max_context_size,
+            summarize=summarize, add_system_prompt=add_system_prompt,
         )  # fmt: skip
-        return [prompt, *branch]
-
-    def _after_pruning_point(self, branch: list[DiscussionMessage]) -> list[DiscussionMessage]:
-        """A branch through :meth:`summarize_and_prune`'s point: its summary, then the turns from there."""
-        point, summary = self.pruning_point_id, self.pruning_summary
-        ids = [m.id for m in branch]
-        if point is None or summary is None or point not in ids:
-            return branch
-        note = DiscussionMessage(
-            id="", sender="system", role="system", content=_gen.SUMMARY_PREFIX + summary, parent_id=None,
-            created_at=self.created_at, metadata={"summary_of": ids[: ids.index(point)]},
-        )  # fmt: skip
-        return [note, *branch[ids.index(point) :]]
 
     # == the LLM ========================================================================
 
@@ -724,7 +713,7 @@ class LollmsDiscussion:
 
         :raises ConfigError: even the system prompt plus the newest message exceed the budget.
         """
-        return _gen.messages_for_budget(self, max_tokens, n_predict, ctx_size, summarize, leaf_id)
+        return self._fit(leaf_id, max_tokens, n_predict, ctx_size, summarize=summarize)
 
     def chat(
         self,
@@ -755,11 +744,54 @@ class LollmsDiscussion:
         :raises ConfigError: an unknown or bad option (nothing changed).
         :raises BackendError: the backend failed (the user message stays in the discussion).
         """
-        return _chat.chat(
-            self, user_message, streaming_callback, kwargs, images=images, summarize=summarize,
-            branch_tip_id=branch_tip_id, add_user_message=add_user_message, add_system_prompt=add_system_prompt,
-            remove_thinking_blocks=remove_thinking_blocks,
+        # Every check before the first change: a refused option must not leave a user turn behind.
+        options = _chat.prepare_options(kwargs)
+        llm = self._llm()
+        llm.binding()
+        parent = branch_tip_id if branch_tip_id is not None else self.active_leaf_id
+        if parent is not None:
+            self.get_message(parent)
+        user: DiscussionMessage | None = None
+        if add_user_message:
+            sender = str(self.metadata.get("user_name", "user"))
+            user = self._new_message(sender, user_message, "user", parent, images)
+            llm.check_options(user_message, images, options)
+            self._store_message(user)
+            parent = user.id
+        else:
+            llm.check_options("", images, options)
+            if parent is None:
+                raise ConfigError("chat(add_user_message=False) needs a branch to answer: the discussion is empty")
+        return self._answer(
+            parent, streaming_callback, options, summarize=summarize, user=user,
+            add_system_prompt=add_system_prompt, keep_thinking=not remove_thinking_blocks,
         )  # fmt: skip
+
+    def _answer(
+        self,
+        parent_id: str,
+        callback: StreamingCallback | None,
+        options: dict[str, Any],
+        *,
+        summarize: bool = False,
+        user: DiscussionMessage | None = None,
+        add_system_prompt: bool = True,
+        keep_thinking: bool = False,
+    ) -> ChatResult:
+        """Generate the reply to the branch ending at ``parent_id`` and store it as its child.
+
+        :raises BackendError: the backend failed (nothing is added).
+        """
+        context = self._fit(
+            parent_id, None, options.get("n_predict"), options.get("ctx_size"),
+            summarize=summarize, add_system_prompt=add_system_prompt,
+        )  # fmt: skip
+        text, meta = _chat.reply(context, self._llm(), callback, options, keep_thinking=keep_thinking)
+        ai_name = str(self.metadata.get("ai_name", "assistant"))
+        msg = self._new_message(ai_name, text, "assistant", parent_id, metadata=meta)
+        result = ChatResult.of(msg, user, cancelled=meta.get("stopped_by") is not None)
+        self._store_message(result)
+        return result
 
     def regenerate(
         self, streaming_callback: StreamingCallback | None = None, *, summarize: bool = False, **kwargs: Any
@@ -768,7 +800,12 @@ class LollmsDiscussion:
 
         :raises ConfigError: the active branch has no user message.
         """
-        return _chat.regenerate(self, streaming_callback, kwargs, summarize=summarize)
+        user = next((m for m in reversed(self.get_messages()) if m.role == "user"), None)
+        if user is None:
+            raise ConfigError("nothing to regenerate: the active branch has no user message")
+        options = dict(kwargs)
+        self._llm().check_options("", None, options)
+        return self._answer(user.id, streaming_callback, options, summarize=summarize, user=user)
 
     def regenerate_branch(self, branch_tip_id: str | None = None, **kwargs: Any) -> ChatResult:
         """lollms_client's regeneration: replace the answer at ``branch_tip_id`` (default: the active leaf).
@@ -778,7 +815,22 @@ class LollmsDiscussion:
 
         :raises ConfigError: the tip is a system message, or an assistant message with no user parent.
         """
-        return _chat.regenerate_branch(self, branch_tip_id, kwargs)
+        options = dict(kwargs)
+        streaming_callback = options.pop("streaming_callback", None)
+        options = _chat.prepare_options(options)
+        llm = self._llm()
+        llm.binding()
+        target = self.get_message(branch_tip_id if branch_tip_id is not None else self.active_leaf_id or "")
+        parent = self.get_message(target.parent_id) if target.role == "assistant" and target.parent_id else None
+        user = parent if target.role == "assistant" else target
+        if user is None or user.role != "user":
+            raise ConfigError(f"nothing to regenerate from message '{target.id}' ({target.role}): no user message")
+        llm.check_options("", None, options)
+        # The new answer first: if the backend fails, the old one must still be there (nothing changes).
+        result = self._answer(user.id, streaming_callback, options, user=user)
+        if target is not user:
+            self.prune_branch(target.id)  # the old reply is not on the new answer's path: the new one stays active
+        return result
 
     # -- lollms_client's context helpers ---------------------------------------------------
 
@@ -801,7 +853,12 @@ class LollmsDiscussion:
         :attr:`pruning_point_id` on. With ``max_tokens``, does nothing while the branch fits.
         Unlike lollms_client, a backend failure raises instead of being logged.
         """
-        _context.summarize_and_prune(self, max_tokens, preserve_last_n)
+        found = _context.summarize_for_pruning(
+            self.get_messages(), self._prompt_parts(), self._llm(), self.message_overhead_tokens,
+            max_tokens, preserve_last_n,
+        )  # fmt: skip
+        if found is not None:
+            self.set_metadata(pruning_summary=found[0], pruning_point_id=found[1])
 
     def get_context_status(self, branch_tip_id: str | None = None) -> dict[str, Any]:
         """Token use of the next prompt, in lollms_client's shape.
@@ -811,11 +868,20 @@ class LollmsDiscussion:
         ``max_tokens`` is the binding's context size, else :attr:`max_context_size`, else ``None``
         (and ``percent`` then ``None``).
         """
-        return _context.context_status(self, branch_tip_id)
+        leaf = branch_tip_id if branch_tip_id is not None else self.active_leaf_id
+        return _context.context_status(
+            self.get_messages(leaf),
+            self._prompt_parts(),
+            self._llm(),
+            self.message_overhead_tokens,
+            self.max_context_size,
+        )
 
     def auto_title(self) -> str:
         """Ask the LLM for a short title of the active branch, keep it in ``metadata["title"]`` and return it.
 
         :raises BackendError: the backend failed (lollms_client logs it and returns ``None``).
         """
-        return _context.auto_title(self)
+        title = _context.auto_title(self.get_messages(), self._llm())
+        self.set_metadata(title=title)
+        return title
