@@ -8,36 +8,71 @@ them and stores what they return (a summary, a title).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from ._discussion_formats import render
-from ._discussion_llm import SUMMARY_PREFIX, BudgetPlanner, DiscussionLLM
+from ._discussion_llm import SUMMARY_PREFIX, BudgetPlanner, DiscussionLLM, generate
 from ._discussion_store import DiscussionMessage
 
 __all__ = [
+    "ARTEFACTS_HEADING",
+    "ZONE_HEADINGS",
     "PromptParts",
     "auto_title",
     "context_messages",
     "context_status",
     "fit_to_budget",
+    "memory_entry",
     "summarize_for_pruning",
 ]
 
 
+#: lollms_client's headings of the data zones in the system prompt (its ``get_full_data_zone`` layout).
+ZONE_HEADINGS = {
+    "memory": "-- Memory --",
+    "user_data_zone": "-- User Data Zone --",
+    "discussion_data_zone": "-- Discussion Data Zone --",
+    "personality_data_zone": "-- Personality Data Zone --",
+}
+ARTEFACTS_HEADING = "-- Active Artefacts --"
+
+
 @dataclass(frozen=True)
 class PromptParts:
-    """The discussion-level text sent before a branch: the system prompt and the pruning summary.
+    """The discussion-level content sent before a branch: system prompt, data zones, images, summary.
 
     :param created_at: the discussion's creation time (stamped on the synthetic messages).
     :param pruning_point_id: the first message still sent verbatim after a summary.
     :param pruning_summary: the text standing for the messages before that point.
+    :param zones: lollms_client's data zones by name (:data:`ZONE_HEADINGS`).
+    :param artefacts_zone: the active artefacts as text (empty when none is active).
+    :param images: the discussion's active images.
     """
 
     system_prompt: str
     created_at: str
     pruning_point_id: str | None = None
     pruning_summary: str | None = None
+    zones: Mapping[str, str] = field(default_factory=dict)
+    artefacts_zone: str = ""
+    images: tuple[str, ...] = ()
+
+    def data_zone(self) -> str:
+        """The data zones and active artefacts under lollms_client's headings, blank-line separated."""
+        parts = [f"{heading}\n{self.zones[z].strip()}" for z, heading in ZONE_HEADINGS.items() if self.zone(z)]
+        if self.artefacts_zone.strip():
+            parts.append(f"{ARTEFACTS_HEADING}\n{self.artefacts_zone.strip()}")
+        return "\n\n".join(parts)
+
+    def zone(self, name: str) -> str:
+        """One zone's text, stripped (``""`` when unset)."""
+        return (self.zones.get(name) or "").strip()
+
+    def system_text(self) -> str:
+        """The system message: the system prompt, then the data zone (lollms_client's layout)."""
+        return "\n\n".join(p for p in (self.system_prompt.strip(), self.data_zone()) if p)
 
 
 def context_messages(
@@ -48,12 +83,13 @@ def context_messages(
     The synthetic messages have ``id=""`` (they are not in the tree).
     """
     branch = after_pruning_point(branch, parts)
-    if not add_system_prompt or not parts.system_prompt:
+    text = parts.system_text()
+    if not add_system_prompt or not (text or parts.images):
         return branch
     prompt = DiscussionMessage(
-        id="", sender="system", role="system", content=parts.system_prompt, parent_id=None,
+        id="", sender="system", role="system", content=text, parent_id=None,
         created_at=parts.created_at, metadata={"system_prompt": True},
-        tokens=llm.try_count_tokens(parts.system_prompt),
+        tokens=llm.try_count_tokens(text), images=list(parts.images),
     )  # fmt: skip
     return [prompt, *branch]
 
@@ -119,23 +155,39 @@ def summarize_for_pruning(
 def context_status(
     branch: list[DiscussionMessage], parts: PromptParts, llm: DiscussionLLM, overhead: int, max_context_size: int | None
 ) -> dict[str, Any]:
-    """:meth:`LollmsDiscussion.get_context_status` for ``branch``."""
+    """:meth:`LollmsDiscussion.get_context_status` for ``branch``, in lollms_client's shape.
+
+    ``zones``: ``system_context`` (the system message, with a per-zone ``breakdown``),
+    ``discussion_images`` (the discussion's active images), ``message_history`` (text and
+    active-image tokens of the turns sent).
+    """
     planner = BudgetPlanner(llm, overhead)
     context = context_messages(branch, parts, llm)
     system = [m for m in context if m.role == "system" and m.id in ("", None)]
     history = [m for m in context if m not in system]
-    system_tokens = sum(map(planner.cost, system))
-    text_tokens = sum(map(planner.cost, history))
+    system_tokens = sum(map(planner.text_cost, system))
+    text_tokens = sum(map(planner.text_cost, history))
+    image_tokens = sum(llm.count_image_tokens(i) for m in history for i in m.get_active_images())
     zones: dict[str, Any] = {}
     if system:
-        zones["system_context"] = {"tokens": system_tokens}
+        texts = {"system_prompt": parts.system_prompt.strip(), **{z: parts.zone(z) for z in ZONE_HEADINGS}}
+        texts["artefacts"] = parts.artefacts_zone.strip()
+        if parts.pruning_summary and parts.pruning_point_id:
+            texts["pruning_summary"] = parts.pruning_summary.strip()
+        breakdown = {name: {"tokens": llm.count_tokens(text)} for name, text in texts.items() if text}
+        zones["system_context"] = {"tokens": system_tokens, "breakdown": breakdown}
+    if parts.images:
+        zones["discussion_images"] = {
+            "tokens": sum(llm.count_image_tokens(i) for i in parts.images),
+            "count": len(parts.images),
+        }
     if history:
         zones["message_history"] = {
-            "tokens": text_tokens,
+            "tokens": text_tokens + image_tokens,
             "message_count": len(history),
-            "breakdown": {"text_tokens": text_tokens, "image_tokens": 0},
+            "breakdown": {"text_tokens": text_tokens, "image_tokens": image_tokens, "message_count": len(history)},
         }
-    total = system_tokens + text_tokens
+    total = sum(int(zone["tokens"]) for zone in zones.values())
     ctx = planner.window(None) or max_context_size
     return {
         "max_tokens": ctx,
@@ -145,17 +197,22 @@ def context_status(
     }
 
 
+_MEMORY_INSTRUCTION = (
+    "Extract from the conversation below what is worth remembering later: facts about the user, decisions, "
+    "results (equations, code, solutions). Write them as short notes, nothing else."
+)
+
+
+def memory_entry(branch: list[DiscussionMessage], llm: DiscussionLLM) -> str:
+    """What the model finds worth remembering in ``branch`` (:meth:`LollmsDiscussion.memorize` dates and keeps it)."""
+    return generate(llm, _MEMORY_INSTRUCTION, render(branch, "markdown", ""), {"temperature": 0.1}).strip()
+
+
 def auto_title(branch: list[DiscussionMessage], llm: DiscussionLLM) -> str:
     """A short title for ``branch`` written by the model (:meth:`LollmsDiscussion.auto_title` keeps it)."""
     transcript = render(branch, "markdown", "")[:1000]
-    prompt = [
-        {
-            "role": "system",
-            "content": "You write titles. Answer with a title of at most eight words, nothing else.",
-        },
-        {"role": "user", "content": f"Write a title for this conversation:\n{transcript}"},
-    ]
-    text, _ = llm.complete(prompt, None, {"n_predict": 24})
+    system = "You write titles. Answer with a title of at most eight words, nothing else."
+    text = generate(llm, system, f"Write a title for this conversation:\n{transcript}", {"n_predict": 24})
     lines = [line.strip().strip("#*\"' ") for line in text.splitlines()]
     title = next((line for line in lines if line), "") or "Untitled discussion"
     return title.removeprefix("Title:").strip()[:120]

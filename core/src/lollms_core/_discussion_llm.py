@@ -10,10 +10,12 @@ written by the same LLM.
 
 from __future__ import annotations
 
+import base64
 from typing import Any, Protocol
 
 from ._discussion_store import DiscussionMessage
 from .errors import BackendError, ConfigError, ModalityNotConfiguredError
+from .media import image_to_base64
 from .types import ImageInput, Message, StreamingCallback
 
 __all__ = [
@@ -21,6 +23,7 @@ __all__ = [
     "BudgetPlanner",
     "ClientLLM",
     "DiscussionLLM",
+    "generate",
 ]
 
 #: How a summary message starts, so the model (and a reader) knows what it is.
@@ -37,6 +40,9 @@ class DiscussionLLM(Protocol):
 
     def try_count_tokens(self, text: str) -> int | None:
         """``text``'s token count, ``None`` when it cannot be known (yet)."""
+
+    def count_image_tokens(self, image: str) -> int:
+        """Prompt tokens an image takes (an estimate when the model does not say)."""
 
     def window(self, ctx_size: int | None) -> int | None:
         """``ctx_size``, else the model's context window; ``None`` if unknown."""
@@ -58,10 +64,30 @@ class ClientLLM:
 
     Nothing is looked up at creation: a discussion without a client can be built, filled and
     exported; only a call that needs the model raises :class:`ModalityNotConfiguredError`.
+
+    With a client, calls go through it as lollms_client's discussion makes them: answers
+    through ``client.generate_from_messages``, one-off texts (summaries, memory, titles)
+    through ``client.generate_text``, counts through ``client.count_tokens`` and
+    ``client.count_image_tokens``, so a subclass, a patched method or a mock sees them. When
+    the client's method is lollms-core's own, the answer is run on its binding directly,
+    which is what that method does, keeping the thoughts, finish reason and usage it drops.
     """
 
     def __init__(self, client: Any) -> None:
         self.client = client
+
+    def _client_method(self, name: str) -> Any:
+        """The client's own ``name`` when a user replaced it (subclass, instance patch, mock), else ``None``."""
+        client = self.client
+        if client is None or getattr(client, "llm", None) is None or client is getattr(client, "llm", None):
+            return None  # no client, or a bare binding
+        method = getattr(client, name, None)
+        if not callable(method):
+            return None
+        stock = getattr(type(client), name, None)
+        if name not in vars(client) and getattr(stock, "__module__", "").startswith("lollms_core."):
+            return None
+        return method
 
     def binding(self) -> Any:
         """The LLM binding (the client's ``.llm``, or the object itself).
@@ -79,7 +105,8 @@ class ClientLLM:
 
     def count_tokens(self, text: str) -> int:
         """See :meth:`DiscussionLLM.count_tokens`."""
-        return int(self.binding().count_tokens(text))
+        counter = self._client_method("count_tokens")
+        return int(counter(text) if counter is not None else self.binding().count_tokens(text))
 
     def try_count_tokens(self, text: str) -> int | None:
         """See :meth:`DiscussionLLM.try_count_tokens`."""
@@ -87,9 +114,17 @@ class ClientLLM:
         if llm is None or not hasattr(llm, "count_tokens"):
             return None  # unknown now; budgeting counts it later, once a client is attached
         try:
-            return int(llm.count_tokens(text))
+            return self.count_tokens(text)
         except NotImplementedError:  # NotSupportedError: a binding without a tokenizer
             return None
+
+    def count_image_tokens(self, image: str) -> int:
+        """See :meth:`DiscussionLLM.count_image_tokens`: the client's count, else lollms_client's byte estimate."""
+        counter = getattr(self.client, "count_image_tokens", None)
+        if callable(counter):
+            return int(counter(image))
+        # A bare binding: lollms_client's fallback rule (128 tokens per 512x512 pixels' worth of bytes).
+        return int(len(base64.b64decode(image_to_base64(image))) * 128 / (512 * 512))
 
     def window(self, ctx_size: int | None) -> int | None:
         """See :meth:`DiscussionLLM.window`: the binding's option, setting, then model info."""
@@ -126,6 +161,12 @@ class ClientLLM:
         :raises BackendError: the backend failed (also when a seed-style ``chat`` returns an error dict).
         """
         llm = self.binding()
+        override = self._client_method("generate_from_messages")
+        if override is not None:
+            out = override(messages, streaming_callback=callback, **options)
+            if isinstance(out, dict):
+                raise BackendError(f"{out.get('error_type', 'error')}: {out.get('error', out)}")
+            return str(out), {}
         if hasattr(llm, "build_request") and hasattr(llm, "run"):
             # A LollmsLLMBinding: run() raises typed errors and reports thoughts, finish reason, usage.
             result = llm.run(llm.build_request(messages, **options), callback)
@@ -172,7 +213,11 @@ class BudgetPlanner:
         return self.llm.window(ctx_size)
 
     def cost(self, msg: DiscussionMessage) -> int:
-        """Tokens ``msg`` takes in the prompt (content + per-message overhead)."""
+        """Tokens ``msg`` takes in the prompt: :meth:`text_cost` plus its active images."""
+        return self.text_cost(msg) + sum(self.llm.count_image_tokens(i) for i in msg.get_active_images())
+
+    def text_cost(self, msg: DiscussionMessage) -> int:
+        """Tokens of ``msg``'s content plus the per-message overhead."""
         if msg.tokens is None:
             msg.tokens = int(self.llm.count_tokens(msg.content))  # cached on the in-memory message
         return msg.tokens + self.overhead
@@ -228,8 +273,7 @@ class BudgetPlanner:
     def summarize(self, dropped: list[DiscussionMessage], max_tokens: int) -> DiscussionMessage:
         """A system message condensing ``dropped`` (at most ``max_tokens``), written by the LLM."""
         transcript = "\n".join(f"{m.sender} ({m.role}): {m.content}" for m in dropped)
-        prompt = [{"role": "system", "content": _SUMMARY_INSTRUCTION}, {"role": "user", "content": transcript}]
-        text, _ = self.llm.complete(prompt, None, {"n_predict": max_tokens})
+        text = generate(self.llm, _SUMMARY_INSTRUCTION, transcript, {"n_predict": max_tokens})
         return DiscussionMessage(
             id="",
             sender="system",
@@ -239,6 +283,21 @@ class BudgetPlanner:
             created_at=dropped[-1].created_at,
             metadata={"summary_of": [m.id for m in dropped]},
         )
+
+
+def generate(llm: DiscussionLLM, system: str, prompt: str, options: dict[str, Any]) -> str:
+    """A one-off text (summary, memory note, title): the client's ``generate_text`` if replaced, else :meth:`complete`.
+
+    :raises BackendError: the backend failed (an error dict from the client included).
+    """
+    override = llm._client_method("generate_text") if isinstance(llm, ClientLLM) else None
+    if override is not None:
+        out = override(prompt, system_prompt=system, **options)
+        if isinstance(out, dict):
+            raise BackendError(f"{out.get('error_type', 'error')}: {out.get('error', out)}")
+        return str(out)
+    text, _ = llm.complete([{"role": "system", "content": system}, {"role": "user", "content": prompt}], None, options)
+    return text
 
 
 def _config_value(llm: Any, key: str) -> Any:

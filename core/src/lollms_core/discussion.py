@@ -9,10 +9,10 @@ and nothing touches the disk; with it, each operation is committed before it ret
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import difflib
 import json
+import logging
 import sqlite3
 import uuid
 from collections.abc import Mapping
@@ -22,13 +22,16 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from . import _discussion_chat as _chat
 from . import _discussion_context as _context
+from . import _discussion_images as _images
 from . import _discussion_tree as _tree
+from ._discussion_artefacts import ArtefactManager, ArtefactType
 from ._discussion_chat import ChatResult
 from ._discussion_context import PromptParts
 from ._discussion_formats import ROLES, record_from_json, record_to_json, render
 from ._discussion_llm import ClientLLM
 from ._discussion_refusals import NOT_OFFERED_ATTRIBUTES, NOT_OFFERED_PARAMETERS, refuse
 from ._discussion_store import (
+    ZONES,
     DiscussionMessage,
     DiscussionRecord,
     DiscussionStore,
@@ -36,11 +39,13 @@ from ._discussion_store import (
     SQLiteDiscussionStore,
 )
 from ._discussion_tree import BranchInfo, MessageNode, MessageTree
-from .errors import ConfigError, DiscussionNotFoundError, MessageNotFoundError
+from .errors import BackendError, ConfigError, DiscussionNotFoundError, MessageNotFoundError
 from .text import split_discussion
 from .types import ImageInput, StreamingCallback
 
 __all__ = [
+    "ArtefactManager",
+    "ArtefactType",
     "BranchInfo",
     "ChatResult",
     "DiscussionMessage",
@@ -50,6 +55,8 @@ __all__ = [
     "MessageNode",
     "MessageNotFoundError",
 ]
+
+_log = logging.getLogger("lollms_core.discussion")
 
 #: lollms_client's name for a discussion message.
 LollmsMessage = DiscussionMessage
@@ -86,11 +93,20 @@ def _check_storable(value: Any, what: str) -> None:
         raise ConfigError(f"{what} cannot be stored: {exc}") from None
 
 
-def _image_text(image: ImageInput) -> str:
-    # Bytes are stored as base64 so the JSON export and the SQLite row stay text.
-    if isinstance(image, bytes):
-        return base64.b64encode(image).decode("ascii")
-    return str(image)
+def _zone(name: str) -> Any:
+    """A persisted text property for lollms_client's data zone ``name`` (``None`` reads back as ``""``)."""
+
+    def get(self: LollmsDiscussion) -> str:
+        return self._record.zones.get(name, "")
+
+    def set(self: LollmsDiscussion, text: str | None) -> None:
+        text = "" if text is None else text
+        if not isinstance(text, str):
+            raise TypeError(f"{name} must be a str, not {type(text).__name__}")
+        _check_storable(text, name)
+        self._save_fields(zones={**self._record.zones, name: text})
+
+    return property(get, set, doc=f"lollms_client's ``{name}``: text sent in the system prompt (persisted).")
 
 
 class LollmsDiscussion:
@@ -121,6 +137,7 @@ class LollmsDiscussion:
         discussion_id: str | None = None,
         autosave: bool = False,
         max_context_size: int | None = None,
+        strict: bool | None = None,
         **unsupported: Any,
     ) -> None:
         if unsupported:
@@ -138,6 +155,11 @@ class LollmsDiscussion:
         self.autosave = autosave
         #: Context window used by budgets and :meth:`get_context_status` when the binding knows none.
         self.max_context_size = max_context_size
+        self._strict = strict
+        #: lollms_client's artefact manager: versioned documents, the active ones sent in the system prompt.
+        self.artefacts = ArtefactManager(lambda: self._record.artefacts, self._save_artefacts)
+        for msg in record.messages:
+            msg._sink = self._update_message
         self._tree = MessageTree(record.id, record.messages)
         record.messages = []  # the tree is the single in-memory copy
 
@@ -156,7 +178,10 @@ class LollmsDiscussion:
     if not TYPE_CHECKING:  # at runtime only: a __getattr__ would hide typos from the type checker
 
         def __getattr__(self, name: str) -> Any:
-            # Only reached for a missing attribute: name lollms_client's ones we do not offer, and why.
+            # Only reached for a missing attribute: a mixin column, else lollms_client's ones we do not offer.
+            store = self.__dict__.get("_store")
+            if store is not None and name in store.extra_columns["discussions"]:
+                return self._record.extra.get(name)
             if name in NOT_OFFERED_ATTRIBUTES:
                 raise AttributeError(f"LollmsDiscussion has no {name!r}: {NOT_OFFERED_ATTRIBUTES[name]}")
             raise AttributeError(f"'LollmsDiscussion' object has no attribute {name!r}")
@@ -165,6 +190,11 @@ class LollmsDiscussion:
         # lollms_client persists `disc.memory = ...`; here it would be a silent, unsaved attribute.
         if name in NOT_OFFERED_ATTRIBUTES:
             raise AttributeError(f"cannot set LollmsDiscussion.{name}: {NOT_OFFERED_ATTRIBUTES[name]}")
+        store = self.__dict__.get("_store")
+        if store is not None and name in store.extra_columns["discussions"]:
+            _check_storable(value, name)  # a column declared by the manager's discussion_mixin: persisted
+            self._save_fields(extra={**self._record.extra, name: value})
+            return
         super().__setattr__(name, value)
 
     def _llm(self) -> ClientLLM:
@@ -172,7 +202,27 @@ class LollmsDiscussion:
         return ClientLLM(self.lollms_client)
 
     def _prompt_parts(self) -> PromptParts:
-        return PromptParts(self.system_prompt, self.created_at, self.pruning_point_id, self.pruning_summary)
+        images = [i["data"] for i in self._record.images if i.get("active", True)]
+        images += [i for i in self.artefacts.get_active_images() if i not in images]
+        return PromptParts(
+            self.system_prompt, self.created_at, self.pruning_point_id, self.pruning_summary,
+            zones=dict(self._record.zones), artefacts_zone=self.artefacts.build_artefacts_context_zone(),
+            images=tuple(images),
+        )  # fmt: skip
+
+    @property
+    def strict(self) -> bool:
+        """``True``: unknown ids and backend failures raise typed errors; ``False``: lollms_client's values.
+
+        Defaults to the client's ``strict`` (``False`` without a client).
+        """
+        if self._strict is not None:
+            return self._strict
+        return bool(getattr(self.lollms_client, "strict", False) is True)
+
+    @strict.setter
+    def strict(self, value: bool) -> None:
+        self._strict = bool(value)
 
     # == construction ===================================================================
 
@@ -187,6 +237,7 @@ class LollmsDiscussion:
         autosave: bool = False,
         discussion_metadata: Mapping[str, Any] | None = None,
         max_context_size: int | None = None,
+        strict: bool | None = None,
         **metadata: Any,
     ) -> LollmsDiscussion:
         """A new, empty discussion.
@@ -199,6 +250,7 @@ class LollmsDiscussion:
         :param autosave: accepted for lollms_client: every change is committed at once anyway.
         :param discussion_metadata: free fields kept with the discussion (lollms_client's name).
         :param max_context_size: the context window to budget with when the binding reports none.
+        :param strict: typed errors instead of lollms_client's return values (default: the client's ``strict``).
         :param metadata: more free fields; ``system_prompt``, ``user_name`` and ``ai_name`` are
             understood (the latter two name the senders of :meth:`chat`). lollms_client
             parameters we do not offer (``workspace_path``, ``memory``...) are refused, never kept as metadata.
@@ -212,6 +264,11 @@ class LollmsDiscussion:
             raise ConfigError(f"discussion_metadata must be a dict, not {type(discussion_metadata).__name__}")
         metadata = {**(discussion_metadata or {}), **metadata}
         system_prompt = str(metadata.pop("system_prompt", "") or "")
+        zones = {z: metadata.pop(z) for z in ZONES if metadata.get(z) is not None}
+        for zone, text in zones.items():
+            if not isinstance(text, str):
+                raise ConfigError(f"{zone} must be a str, not {type(text).__name__}")
+            _check_storable(text, zone)
         _check_storable(metadata, "metadata")
         _check_storable(system_prompt, "system_prompt")
         if db_manager is not None:
@@ -219,11 +276,18 @@ class LollmsDiscussion:
         else:
             store = SQLiteDiscussionStore(db_path) if db_path is not None else None
         if id is not None and store is not None and id in store.list_ids():
-            found = cls(store.load(id), lollms_client, store, autosave=autosave, max_context_size=max_context_size)
+            found = cls(
+                store.load(id),
+                lollms_client,
+                store,
+                autosave=autosave,
+                max_context_size=max_context_size,
+                strict=strict,
+            )
             found._owns_store = db_manager is None
             return found
         record = DiscussionRecord(
-            id=id or uuid.uuid4().hex, created_at=_now(), system_prompt=system_prompt, metadata=metadata
+            id=id or uuid.uuid4().hex, created_at=_now(), system_prompt=system_prompt, metadata=metadata, zones=zones
         )
         if store is not None:
             try:
@@ -232,7 +296,7 @@ class LollmsDiscussion:
                 if db_manager is None:
                     store.close()
                 raise
-        new = cls(record, lollms_client, store, autosave=autosave, max_context_size=max_context_size)
+        new = cls(record, lollms_client, store, autosave=autosave, max_context_size=max_context_size, strict=strict)
         new._owns_store = db_manager is None
         return new
 
@@ -344,6 +408,120 @@ class LollmsDiscussion:
         _check_storable(text, "system_prompt")
         self._save_fields(system_prompt=text)
 
+    # -- lollms_client's data zones and memory ------------------------------------------
+
+    memory = _zone("memory")
+    user_data_zone = _zone("user_data_zone")
+    discussion_data_zone = _zone("discussion_data_zone")
+    personality_data_zone = _zone("personality_data_zone")
+
+    def setMemory(self, memory: str) -> None:
+        """lollms_client's setter: the same as ``discussion.memory = memory``."""
+        self.memory = memory
+
+    def get_full_data_zone(self) -> str:
+        """The data zones and active artefacts as they follow the system prompt (lollms_client's layout)."""
+        return self._prompt_parts().data_zone()
+
+    def memorize(self, branch_tip_id: str | None = None) -> str | None:
+        """Ask the model what to remember from the branch; append it to :attr:`memory` as a dated entry.
+
+        The entry reads ``--- Memory entry from YYYY-MM-DD HH:MM:SS ---`` then the model's text.
+        Returns that text, or ``None`` for an empty branch or (unless :attr:`strict`) a backend
+        failure, as lollms_client does.
+
+        :raises BackendError: (``strict``) the backend failed; memory is unchanged.
+        """
+        branch = self.get_messages(branch_tip_id)
+        if not branch:
+            return None
+        try:
+            text = _context.memory_entry(branch, self._llm())
+        except BackendError:
+            if self.strict:
+                raise
+            return None
+        stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+        entry = f"--- Memory entry from {stamp} ---\n{text}"
+        self.memory = f"{self.memory.rstrip()}\n\n{entry}" if self.memory.strip() else entry
+        return text
+
+    # -- lollms_client's discussion images ---------------------------------------------
+
+    def add_discussion_image(self, image_b64: ImageInput, source: str = "user", active: bool = True) -> None:
+        """Attach an image to the whole discussion (sent with every turn while active); persisted."""
+        self._save_images(_images.added(self._record.images, image_b64, source, active))
+
+    def get_discussion_images(self) -> list[dict[str, Any]]:
+        """The discussion's images: ``[{"data", "source", "active", "created_at"}]`` (copies)."""
+        return [dict(i) for i in self._record.images]
+
+    def toggle_discussion_image_activation(self, index: int, active: bool | None = None) -> None:
+        """Flip (or set) whether discussion image ``index`` is sent; persisted.
+
+        :raises IndexError: no image at ``index`` (nothing changes).
+        """
+        self._save_images(_images.toggled(self._record.images, index, active))
+
+    def remove_discussion_image(self, index: int, commit: bool = True) -> None:
+        """Remove discussion image ``index`` (persisted; ``commit`` is accepted for lollms_client).
+
+        :raises IndexError: no image at ``index`` (nothing changes).
+        """
+        self._save_images(_images.removed(self._record.images, index))
+
+    def get_active_images(self, branch_tip_id: str | None = None) -> list[str]:
+        """Every image sent with the next turn: the discussion's active ones, then the branch's active ones."""
+        active = list(self._prompt_parts().images)
+        return active + [i for m in self.get_messages(branch_tip_id) for i in m.get_active_images()]
+
+    def get_all_images(self, branch_tip_id: str | None = None) -> list[dict[str, Any]]:
+        """The branch's message images: ``[{"message_id", "index", "data", "active"}]``."""
+        return _images.all_images(self.get_messages(branch_tip_id))
+
+    def _save_images(self, images: list[dict[str, Any]]) -> None:
+        _check_storable(images, "images")
+        self._save_fields(images=images)
+
+    def _save_artefacts(self, artefacts: list[dict[str, Any]]) -> None:
+        """Persist the artefact manager's new list (store first), then keep it."""
+        _check_storable(artefacts, "artefacts")
+        self._store.replace_artefacts(self.id, artefacts)
+        self._record.artefacts = artefacts
+
+    def _update_message(self, msg: DiscussionMessage, changes: dict[str, Any]) -> None:
+        """The sink of changes made through a message itself (image activation): store first, then apply."""
+        _check_storable(changes, "message fields")
+        self._store.update_message(dataclasses.replace(msg, **changes))
+        for name, value in changes.items():
+            setattr(msg, name, value)
+
+    # -- lollms_client's artefact shortcuts ---------------------------------------------
+
+    def list_artefacts(self) -> list[dict[str, Any]]:
+        """``artefacts.list()``."""
+        return self.artefacts.list()
+
+    def add_artefact(
+        self, title: str, content: str = "", images: list[str] | None = None, **extra: Any
+    ) -> dict[str, Any]:
+        """``artefacts.add(title, content=..., images=...)``."""
+        return self.artefacts.add(title, content=content, images=images, **extra)
+
+    def get_artefact(self, title: str, version: int | None = None) -> dict[str, Any] | None:
+        """``artefacts.get(title, version)``."""
+        return self.artefacts.get(title, version)
+
+    def update_artefact(
+        self, title: str, new_content: str, new_images: list[str] | None = None, **extra: Any
+    ) -> dict[str, Any]:
+        """``artefacts.update(title, new_content, new_images=...)``: the next version."""
+        return self.artefacts.update(title, new_content, new_images=new_images, **extra)
+
+    def remove_artefact(self, title: str, version: int | None = None) -> int:
+        """``artefacts.remove(title, version)``."""
+        return self.artefacts.remove(title, version)
+
     @property
     def active_leaf_id(self) -> str | None:
         """The last message of the active branch (``None`` while empty)."""
@@ -421,12 +599,14 @@ class LollmsDiscussion:
             raise ConfigError(f"role {role!r} is not one of {', '.join(ROLES)}")
         parent = self.active_leaf_id if parent_id is _UNSET else parent_id
         if parent is not None:
-            self.get_message(parent)
+            self._tree.get(parent)
+        columns = {n: fields.pop(n) for n in list(fields) if n in self._store.extra_columns["messages"]}
         merged = {**fields, **(metadata or {})}
+        _check_storable(columns, "columns")
         _check_storable(sender, "sender")
         _check_storable(content, "content")
         _check_storable(merged, "metadata")
-        image_texts = [_image_text(i) for i in images or ()]
+        image_texts = [_images.image_text(i) for i in images or ()]
         _check_storable(image_texts, "images")
         return DiscussionMessage(
             id=uuid.uuid4().hex,
@@ -438,11 +618,13 @@ class LollmsDiscussion:
             images=image_texts,
             metadata=merged,
             tokens=self._llm().try_count_tokens(content),
+            extra=columns,
         )
 
     def _store_message(self, msg: DiscussionMessage) -> None:
         """Persist ``msg`` (disk first), then add it to the tree as the active leaf."""
         self._store.add_message(self.id, msg, msg.id)
+        msg._sink = self._update_message
         self._tree.add(msg)
         self._record.active_leaf_id = msg.id
 
@@ -454,13 +636,20 @@ class LollmsDiscussion:
         return "assistant" if name in ai_names else "user"
 
     def edit_message(
-        self, message_id: str, content: str | None = None, metadata: dict[str, Any] | None = None
+        self, message_id: str, content: str | None = None, metadata: dict[str, Any] | None = None, **columns: Any
     ) -> DiscussionMessage:
-        """Change a message's content and/or merge into its metadata in place (persisted).
+        """Change a message's content, merge into its metadata, set mixin ``columns`` (persisted, in place).
 
-        :raises ConfigError: content or metadata the store cannot hold (nothing changes).
+        :raises ConfigError: content or metadata the store cannot hold, or an unknown column (nothing changes).
         """
-        msg = self.get_message(message_id)
+        msg = self._tree.get(message_id)
+        unknown = [n for n in columns if n not in self._store.extra_columns["messages"]]
+        if unknown:
+            known = ", ".join(self._store.extra_columns["messages"]) or "none (see LollmsDataManager(message_mixin=))"
+            raise ConfigError(f"edit_message() got unknown column(s) {', '.join(unknown)}; extra columns: {known}")
+        if columns:
+            _check_storable(columns, "columns")
+            self._update_message(msg, {"extra": {**msg.extra, **columns}})
         if content is not None and not isinstance(content, str):
             raise TypeError(f"content must be a str, not {type(content).__name__}")
         new_content = msg.content if content is None else content
@@ -473,12 +662,14 @@ class LollmsDiscussion:
         msg.content, msg.metadata, msg.tokens = new_content, new_metadata, tokens
         return msg
 
-    def get_message(self, message_id: str) -> DiscussionMessage:
-        """The message with that id, on any branch.
+    def get_message(self, message_id: str) -> DiscussionMessage | None:
+        """The message with that id, on any branch; ``None`` for an unknown id, as in lollms_client.
 
-        :raises MessageNotFoundError: no such message in this discussion.
+        :raises MessageNotFoundError: (:attr:`strict`) no such message in this discussion.
         """
-        return self._tree.get(message_id)
+        if message_id in self._tree or self.strict:
+            return self._tree.get(message_id)
+        return None
 
     def get_children(self, message_id: str | None) -> list[DiscussionMessage]:
         """Direct replies to a message (roots for ``None``), oldest first: the branch points."""
@@ -493,15 +684,18 @@ class LollmsDiscussion:
         leaf = branch_id if branch_id is not None else self.active_leaf_id
         return self.get_branch(leaf) if leaf is not None else []
 
-    def switch_branch(self, message_id: str) -> DiscussionMessage:
-        """Make the branch through ``message_id`` active; return the new active leaf.
+    def switch_branch(self, message_id: str) -> bool:
+        """Make the branch through ``message_id`` active; ``True``, or ``False`` for an unknown id (lollms_client).
 
-        The leaf is ``message_id`` itself if nothing follows it, else its deepest descendant
-        taking the most recent reply at each step.
+        The new active leaf (:attr:`active_leaf_id`) is ``message_id`` itself if nothing follows
+        it, else its deepest descendant taking the most recent reply at each step.
+
+        :raises MessageNotFoundError: (:attr:`strict`) unknown id; nothing changes.
         """
-        leaf = self._tree.deepest_leaf(message_id)
-        self._save_fields(active_leaf_id=leaf)
-        return self._tree.get(leaf)
+        if message_id not in self._tree and not self.strict:
+            return False
+        self._save_fields(active_leaf_id=self._tree.deepest_leaf(message_id))
+        return True
 
     # -- lollms_client's branch names (docs/migrating-from-lollms-client.md) ---------------
 
@@ -513,14 +707,19 @@ class LollmsDiscussion:
     @active_branch_id.setter
     def active_branch_id(self, message_id: str | None) -> None:
         if message_id is not None:
-            self.get_message(message_id)
+            self._tree.get(message_id)
         self._save_fields(active_leaf_id=message_id)
 
     def switch_to_branch(self, branch_id: str) -> None:
         """Make ``branch_id`` itself the active leaf (lollms_client; :meth:`switch_branch` goes to the deepest reply).
 
-        :raises MessageNotFoundError: unknown id (lollms_client only logs a warning).
+        An unknown id changes nothing and logs a warning, as in lollms_client.
+
+        :raises MessageNotFoundError: (:attr:`strict`) unknown id.
         """
+        if branch_id not in self._tree and not self.strict:
+            _log.warning("switch_to_branch: no message '%s' in discussion '%s'; nothing changed", branch_id, self.id)
+            return
         self.active_branch_id = branch_id
 
     def get_siblings(self, message_id: str) -> list[DiscussionMessage]:
@@ -533,7 +732,10 @@ class LollmsDiscussion:
         Returns the new active leaf, or ``None`` when the leaf has no sibling.
         """
         target = self._tree.sibling_of(self.active_leaf_id, direction)
-        return self.switch_branch(target) if target is not None else None
+        if target is None:
+            return None
+        self._save_fields(active_leaf_id=self._tree.deepest_leaf(target))
+        return self._tree.get(self._record.active_leaf_id or target)
 
     def fork_from(
         self,
@@ -549,7 +751,7 @@ class LollmsDiscussion:
         ``label`` is kept as ``metadata["branch_label"]`` (shown by :meth:`list_branches`).
         :meth:`fork` instead copies a branch into a new discussion.
         """
-        self.get_message(message_id)
+        self._tree.get(message_id)
         metadata = dict(fields.pop("metadata", None) or {})
         if label:
             metadata["branch_label"] = label
@@ -558,6 +760,69 @@ class LollmsDiscussion:
             sender=initial_sender, content=initial_content or "", role=initial_sender_type,
             parent_id=message_id, metadata=metadata, **fields,
         )  # fmt: skip
+
+    def get_message_branches(self, message_id: str) -> list[BranchInfo]:
+        """The branches passing through ``message_id`` (``[]`` for an unknown id, as in lollms_client)."""
+        return [b for b in self.list_branches() if message_id in b.message_ids]
+
+    def set_branch_label(self, leaf_id: str, label: str) -> bool:
+        """Name the branch ending at ``leaf_id`` (kept as ``metadata["branch_label"]``, persisted).
+
+        Returns ``False`` for an unknown id, as lollms_client does.
+
+        :raises MessageNotFoundError: (:attr:`strict`) unknown id.
+        """
+        if leaf_id not in self._tree and not self.strict:
+            return False
+        self.edit_message(leaf_id, metadata={"branch_label": str(label)})
+        return True
+
+    def branch_diff(self, leaf_a: str, leaf_b: str) -> dict[str, Any]:
+        """How two branches diverge: ``{"common_ancestor_id", "only_in_a", "only_in_b", "shared"}`` (ids, root first).
+
+        :raises MessageNotFoundError: an unknown leaf id.
+        """
+        return _tree.branch_diff(self._tree, leaf_a, leaf_b)
+
+    def merge_branches(
+        self,
+        source_leaf_id: str,
+        target_leaf_id: str | None = None,
+        separator_content: str = "--- merged from another branch ---",
+        separator_sender: str = "system",
+    ) -> DiscussionMessage:
+        """Copy the source branch's own messages onto the target branch (default: the active one).
+
+        A system separator (skipped when ``separator_content`` is empty) comes first, then
+        copies of the messages of ``source_leaf_id``'s branch that the target does not share,
+        each with ``metadata["merged_from"]`` naming its original. Written in one go: the copies
+        are checked before the first one is stored. Returns the new tip (now the active leaf).
+
+        :raises MessageNotFoundError: an unknown source or target (lollms_client raises ``ValueError``).
+        """
+        target = target_leaf_id if target_leaf_id is not None else self.active_leaf_id
+        if target is None:
+            raise MessageNotFoundError("merge_branches: there is no target branch (the discussion is empty)")
+        target_ids = {m.id for m in self._tree.branch(target)}
+        unique = [m for m in self._tree.branch(source_leaf_id) if m.id not in target_ids]
+        if not unique:
+            return self._tree.get(target)
+        copies: list[DiscussionMessage] = []
+        parent = target
+        if separator_content:
+            marker = {"merge_separator": True}
+            sep = self._new_message(separator_sender, separator_content, "system", parent, None, marker)
+            copies.append(sep)
+            parent = sep.id
+        for src in unique:
+            meta = {**src.metadata, "merged_from": src.id}
+            copy = self._new_message(src.sender, src.content, src.role, None, list[ImageInput](src.images), meta)
+            copy.parent_id, copy.active_images = parent, list(src.active_images)
+            copies.append(copy)
+            parent = copy.id
+        for copy in copies:  # every copy is checked above: only a failing disk can stop half-way
+            self._store_message(copy)
+        return copies[-1]
 
     def list_branches(self) -> list[BranchInfo]:
         """A :class:`BranchInfo` per leaf (root-to-leaf ids, depth, label, whether active), oldest first."""
@@ -611,6 +876,9 @@ class LollmsDiscussion:
             metadata=meta,
             active_leaf_id=copies[-1].id if copies else None,
             messages=copies,
+            zones=dict(self._record.zones),
+            images=[dict(i) for i in self._record.images],
+            artefacts=[dict(a) for a in self._record.artefacts],
         )
         store = SQLiteDiscussionStore(self._store.path) if self._store.path is not None else None
         if store is not None:
@@ -750,7 +1018,7 @@ class LollmsDiscussion:
         llm.binding()
         parent = branch_tip_id if branch_tip_id is not None else self.active_leaf_id
         if parent is not None:
-            self.get_message(parent)
+            self._tree.get(parent)
         user: DiscussionMessage | None = None
         if add_user_message:
             sender = str(self.metadata.get("user_name", "user"))
@@ -820,8 +1088,8 @@ class LollmsDiscussion:
         options = _chat.prepare_options(options)
         llm = self._llm()
         llm.binding()
-        target = self.get_message(branch_tip_id if branch_tip_id is not None else self.active_leaf_id or "")
-        parent = self.get_message(target.parent_id) if target.role == "assistant" and target.parent_id else None
+        target = self._tree.get(branch_tip_id if branch_tip_id is not None else self.active_leaf_id or "")
+        parent = self._tree.get(target.parent_id) if target.role == "assistant" and target.parent_id else None
         user = parent if target.role == "assistant" else target
         if user is None or user.role != "user":
             raise ConfigError(f"nothing to regenerate from message '{target.id}' ({target.role}): no user message")
