@@ -261,6 +261,12 @@ def test_active_images_are_sent_to_the_binding_and_inactive_ones_are_not(client)
         d.get_messages()[0].toggle_image_activation(2)
     d.remove_discussion_image(1)
     assert len(d.get_discussion_images()) == 1
+    # an image the client cannot read here (a URL the backend would fetch) is estimated, not an error
+    d.add_message(sender="user", content="and this?", images=["https://example.invalid/cat.png"])
+    from lollms_core._discussion_llm import UNREADABLE_IMAGE_TOKENS
+
+    last = d.get_context_status()["zones"]["message_history"]["breakdown"]["image_tokens"]
+    assert last == client.count_image_tokens(PNG) + UNREADABLE_IMAGE_TOKENS
 
 
 # -- exports -------------------------------------------------------------------------------

@@ -26,6 +26,8 @@ __all__ = [
     "generate",
 ]
 
+#: Tokens counted for an image whose size cannot be read (OpenAI's base cost of one image).
+UNREADABLE_IMAGE_TOKENS = 85
 #: How a summary message starts, so the model (and a reader) knows what it is.
 SUMMARY_PREFIX = "Summary of the earlier conversation:\n"
 _MIN_SUMMARY_TOKENS = 8
@@ -121,10 +123,15 @@ class ClientLLM:
     def count_image_tokens(self, image: str) -> int:
         """See :meth:`DiscussionLLM.count_image_tokens`: the client's count, else lollms_client's byte estimate."""
         counter = getattr(self.client, "count_image_tokens", None)
-        if callable(counter):
-            return int(counter(image))
-        # A bare binding: lollms_client's fallback rule (128 tokens per 512x512 pixels' worth of bytes).
-        return int(len(base64.b64decode(image_to_base64(image))) * 128 / (512 * 512))
+        try:
+            if callable(counter):
+                return int(counter(image))
+            # A bare binding: lollms_client's fallback rule (128 tokens per 512x512 pixels' worth of bytes).
+            return int(len(base64.b64decode(image_to_base64(image))) * 128 / (512 * 512))
+        except ConfigError:
+            # An image we cannot read here (a URL the backend fetches, a moved file): its size is unknown, so
+            # count OpenAI's base cost of one image rather than fail a budget or a status over an estimate.
+            return UNREADABLE_IMAGE_TOKENS
 
     def window(self, ctx_size: int | None) -> int | None:
         """See :meth:`DiscussionLLM.window`: the binding's option, setting, then model info."""
