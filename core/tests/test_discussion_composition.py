@@ -66,9 +66,9 @@ def test_no_part_calls_a_private_method_of_a_discussion():
 
 
 def test_the_discussion_is_a_tree_a_store_and_an_llm(tmp_path):
-    from lollms_core._discussion_llm import ClientLLM
-    from lollms_core._discussion_store import MemoryStore, SQLiteDiscussionStore
-    from lollms_core._discussion_tree import MessageTree
+    from lollms_core.discussion._llm import ClientLLM
+    from lollms_core.discussion._store import MemoryStore, SQLiteDiscussionStore
+    from lollms_core.discussion._tree import MessageTree
 
     memory = LollmsDiscussion.create_new()
     assert isinstance(memory._tree, MessageTree) and isinstance(memory._store, MemoryStore)

@@ -263,7 +263,7 @@ def test_active_images_are_sent_to_the_binding_and_inactive_ones_are_not(client)
     assert len(d.get_discussion_images()) == 1
     # an image the client cannot read here (a URL the backend would fetch) is estimated, not an error
     d.add_message(sender="user", content="and this?", images=["https://example.invalid/cat.png"])
-    from lollms_core._discussion_llm import UNREADABLE_IMAGE_TOKENS
+    from lollms_core.discussion._llm import UNREADABLE_IMAGE_TOKENS
 
     last = d.get_context_status()["zones"]["message_history"]["breakdown"]["image_tokens"]
     assert last == client.count_image_tokens(PNG) + UNREADABLE_IMAGE_TOKENS
@@ -412,7 +412,7 @@ def test_a_version_1_database_upgrades_in_place_and_keeps_everything(tmp_path):
 
 
 def test_older_code_refuses_a_version_2_file(tmp_path, monkeypatch):
-    from lollms_core import _discussion_store as store
+    from lollms_core.discussion import _store as store
 
     db = tmp_path / "v2.db"
     LollmsDiscussion.create_new(db_path=db).close()

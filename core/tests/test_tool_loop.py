@@ -366,3 +366,48 @@ def test_bad_loop_arguments() -> None:
         run_tool_loop(echo(), "q", [add], max_tool_rounds=-1)
     with pytest.raises(ConfigError, match="tool_choice 'sub' is none of: auto, none, required, add"):
         run_tool_loop(echo(), "q", [add], tool_choice="sub")
+
+
+# -- a conversation whose tools are gone ---------------------------------------------------------
+
+OLD_TURNS = [
+    {"role": "user", "content": "what is in the file?"},
+    {
+        "role": "assistant",
+        "content": None,
+        "tool_calls": [{"id": "c9", "type": "function", "function": {"name": "read_file", "arguments": '{"p": 1}'}}],
+    },
+    {"role": "tool", "tool_call_id": "c9", "name": "read_file", "content": "hello from the file"},
+    {"role": "assistant", "content": "It says hello."},
+]
+
+
+def test_history_with_calls_of_a_tool_no_longer_offered_is_sent_as_text() -> None:
+    from lollms_core.tools import fit_history
+
+    sent = fit_history(OLD_TURNS, frozenset({"add"}), native=True)
+    assert all("tool_calls" not in m and m["role"] != "tool" for m in sent)
+    assert '<tool>{"name": "read_file", "parameters": {"p": 1}}</tool>' in sent[1]["content"]
+    assert sent[2] == {"role": "user", "content": '<tool_result name="read_file">\nhello from the file\n</tool_result>'}
+    kept = fit_history(OLD_TURNS, frozenset({"read_file"}), native=True)
+    assert kept == OLD_TURNS, "calls of tools still offered stay native"
+    assert fit_history(OLD_TURNS[:1], frozenset(), native=False) == OLD_TURNS[:1]
+    assert len(fit_history(OLD_TURNS, frozenset(), native=False)) == len(OLD_TURNS), "nothing is dropped"
+
+
+def test_the_loop_continues_a_conversation_whose_tool_is_gone() -> None:
+    seen: list[Any] = []
+    binding = echo()
+    original = binding.build_request
+
+    def spy(messages: Any, **kwargs: Any) -> Any:
+        seen.append(messages)
+        return original(messages, **kwargs)
+
+    binding.build_request = spy
+    messages = [*OLD_TURNS, {"role": "user", "content": ADD_CALL}]
+    for run in both(binding, messages, [add]):
+        assert run.response == "5"
+        assert run.messages[: len(OLD_TURNS)] == OLD_TURNS, "the stored turns are kept as they were"
+    assert all(m.get("role") != "tool" for m in seen[0]), "the gone tool's turns went as text"
+    assert any("hello from the file" in str(m.get("content")) for m in seen[0]), "and were not dropped"

@@ -1,4 +1,4 @@
-"""lollms-core: binding contracts for six modalities, plugin discovery and the LollmsClient facade.
+"""lollms-core: binding contracts for seven modalities, plugin discovery and the LollmsClient facade.
 
 Importing this package builds the binding registry from installed plugins (entry-point
 group ``lollms.bindings``). It imports nothing heavy: engines and HTTP clients load when
@@ -12,18 +12,23 @@ from typing import TYPE_CHECKING, Any
 from .bindings import (
     LollmsBinding,
     LollmsLLMBinding,
-    LollmsLLMBindingManager,
     LollmsSTTBinding,
-    LollmsSTTBindingManager,
+    LollmsToolBinding,
     LollmsTTIBinding,
-    LollmsTTIBindingManager,
     LollmsTTMBinding,
-    LollmsTTMBindingManager,
     LollmsTTSBinding,
-    LollmsTTSBindingManager,
     LollmsTTVBinding,
+)
+from .discovery import (
+    LollmsLLMBindingManager,
+    LollmsSTTBindingManager,
+    LollmsToolBindingManager,
+    LollmsTTIBindingManager,
+    LollmsTTMBindingManager,
+    LollmsTTSBindingManager,
     LollmsTTVBindingManager,
 )
+from .discovery import default_registry as _default_registry
 from .errors import (
     AllMembersFailedError,
     AmbiguousBindingError,
@@ -49,6 +54,8 @@ from .errors import (
     ServerError,
     StructuredContentError,
     ToolChoiceError,
+    ToolNotFoundError,
+    ToolServerError,
 )
 from .hookspecs import hookimpl
 from .registry import BindingSpec, Registry
@@ -71,10 +78,9 @@ from .types import (
 )
 
 if TYPE_CHECKING:
-    from ._discussion_manager import LollmsDataManager
     from .client import LollmsClient
-    from .discussion import LollmsDiscussion, LollmsMessage
-    from .manifest import Manifest, Parameter
+    from .discussion import LollmsDataManager, LollmsDiscussion, LollmsMessage
+    from .manifest._model import Manifest, Parameter
 
 __version__ = "0.1.0"
 
@@ -121,6 +127,8 @@ __all__ = [
     "LollmsTTSBindingManager",
     "LollmsTTVBinding",
     "LollmsTTVBindingManager",
+    "LollmsToolBinding",
+    "LollmsToolBindingManager",
     "Manifest",
     "ManifestError",
     "MessageNotFoundError",
@@ -138,7 +146,9 @@ __all__ = [
     "ToolCallDelta",
     "ToolChoiceError",
     "ToolDefinition",
+    "ToolNotFoundError",
     "ToolResult",
+    "ToolServerError",
     "__version__",
     "get_registry",
     "hookimpl",
@@ -147,7 +157,7 @@ __all__ = [
 _LAZY = {
     "LollmsClient": "client",
     "LollmsDiscussion": "discussion",
-    "LollmsDataManager": "_discussion_manager",
+    "LollmsDataManager": "discussion",
     "LollmsMessage": "discussion",
     "Manifest": "manifest",
     "Parameter": "manifest",
@@ -168,9 +178,7 @@ def __getattr__(name: str) -> Any:
 
 def get_registry() -> Registry:
     """The registry of installed bindings (built when ``lollms_core`` was imported)."""
-    from ._state import default_registry
-
-    return default_registry()
+    return _default_registry()
 
 
 # Discovery happens here, at import, as the contract promises; hookimpl is defined above,

@@ -3,6 +3,6 @@
 A thin alias for migrating code (docs/migrating-from-lollms-client.md); the names live elsewhere.
 """
 
-from ._discussion_artefacts import ArtefactManager, ArtefactType
+from .discussion import ArtefactManager, ArtefactType
 
 __all__ = ["ArtefactManager", "ArtefactType"]

@@ -3,9 +3,15 @@
 A thin alias for migrating code (docs/migrating-from-lollms-client.md); the names live elsewhere.
 """
 
-from ._discussion_artefacts import ArtefactManager, ArtefactType
-from ._discussion_manager import LollmsDataManager
-from .discussion import BranchInfo, LollmsDiscussion, LollmsMessage, MessageNode
+from .discussion import (
+    ArtefactManager,
+    ArtefactType,
+    BranchInfo,
+    LollmsDataManager,
+    LollmsDiscussion,
+    LollmsMessage,
+    MessageNode,
+)
 
 __all__ = [
     "ArtefactManager",

@@ -91,7 +91,7 @@ class BindingTestsBase:
     #: Top-level modules ``import lollms_core`` must not load, even with this plugin installed.
     heavy_modules: ClassVar[frozenset[str]] = frozenset(
         {"httpx", "requests", "aiohttp", "openai", "numpy", "torch", "transformers", "xllamacpp", "llama_cpp"}
-        | {"faster_whisper", "ctranslate2", "onnxruntime", "av"}
+        | {"faster_whisper", "ctranslate2", "onnxruntime", "av", "mcp", "httpx2", "anyio"}
     )
 
     @pytest.fixture
@@ -108,7 +108,7 @@ class BindingTestsBase:
 
     def test_manifest_is_valid(self, binding: Any) -> None:
         """The class carries a validated Manifest of the suite's modality."""
-        from ..manifest import Manifest
+        from ..manifest._model import Manifest
 
         manifest = binding._resolve_manifest()
         assert isinstance(manifest, Manifest), f"{type(binding).__name__} has no Manifest (got {manifest!r})"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from ..types import ToolCall, ToolCallDelta, ToolDefinition, ToolResult
 from ._loop import BeforeCall, ToolLoop, ToolRun, arun_tool_loop, run_tool_loop
+from ._prompt import fit_history
 from ._schema import signature_schema
 from ._tool import DEFAULT_MAX_RESULT_CHARS, Tool, result_text, tool
 from ._toolset import ToolResolver, ToolSet, no_tool_names
@@ -29,6 +30,7 @@ __all__ = [
     "ToolRun",
     "ToolSet",
     "arun_tool_loop",
+    "fit_history",
     "no_tool_names",
     "result_text",
     "run_tool_loop",

@@ -21,7 +21,7 @@ def load_tool_specs(specs: list[str]) -> list[Any]:
     """The tools named by ``--tool`` values.
 
     ``pkg.mod:func``, ``pkg.mod:Class`` (a toolbox made with no arguments) or ``pkg.mod:object``;
-    any other value is a tool name for the tools binding.
+    any other value (``alias::tool``, a bare name) is a tool name for the tools binding.
 
     :raises ConfigError: a module that cannot be imported, or an attribute it does not have
         (listing the functions it has).
@@ -29,7 +29,7 @@ def load_tool_specs(specs: list[str]) -> list[Any]:
     out: list[Any] = []
     for spec in specs:
         module_name, sep, attribute = spec.partition(":")
-        if not sep:
+        if not sep or "::" in spec:
             out.append(spec)  # a tools binding's name (alias::tool), resolved by the client
             continue
         if not module_name or not attribute:

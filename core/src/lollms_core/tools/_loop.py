@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal, Union
 from ..bindings._streaming import Delivery
 from ..errors import ConfigError, GenerationCancelled, NotSupportedError
 from ..types import MSG_TYPE, Chunk, GenerationResult, Message, StreamingCallback, ToolCall, ToolResult
-from ._prompt import parse_answer, prompt_schema, render_history, tools_system_text
+from ._prompt import fit_history, parse_answer, prompt_schema, render_history, tools_system_text
 from ._tool import result_text
 from ._toolset import ToolResolver, ToolSet
 
@@ -216,8 +216,11 @@ class ToolLoop:
             messages.append({"role": "user", "content": _CAP_NOTE})
         definitions = self.toolset.definitions()
         if self.mode == "native":
+            messages = fit_history(messages, frozenset(self.toolset.tools), native=True)
             kwargs["tools"] = definitions
             kwargs["tool_choice"] = "none" if self.capped else self.tool_choice
+        elif self.mode == "none":
+            messages = fit_history(messages, frozenset(), native=False)
         elif self.mode == "prompt":
             required = self.tool_choice not in ("auto", "none") and not self.capped
             text = tools_system_text(definitions, constrained=self.constrained, required=required)

@@ -20,7 +20,7 @@ from typing import Any
 from ..bindings._tool_stream import parse_arguments
 from ..types import Message, ToolCall, ToolDefinition, new_call_id
 
-__all__ = ["parse_answer", "prompt_schema", "render_history", "tools_system_text"]
+__all__ = ["fit_history", "parse_answer", "prompt_schema", "render_history", "tools_system_text"]
 
 _TAG = re.compile(r"<tool>(.*?)</tool>", re.S | re.I)
 
@@ -158,3 +158,29 @@ def _loads(raw: Any) -> Any:
         return json.loads(raw) if raw else {}
     except ValueError:
         return raw
+
+
+def fit_history(messages: list[Message], offered: set[str] | frozenset[str], *, native: bool) -> list[Message]:
+    """``messages`` as a request may carry them, given the tools offered now.
+
+    A stored conversation may hold calls of tools that are no longer offered, or be sent to a
+    binding (or a request) without native tools: backends refuse a ``tool_calls`` entry or a
+    ``role: tool`` message they cannot match, so those turns are written as text instead
+    (nothing is dropped). Calls of tools still offered stay native when ``native``.
+    """
+    if not any(m.get("tool_calls") or m.get("role") == "tool" for m in messages):
+        return messages  # the common case: a conversation without tool turns
+    if not native:
+        return render_history(messages, constrained=False)
+    out: list[Message] = []
+    textual: set[str] = set()  # ids of calls written as text: their results follow them
+    for m in messages:
+        calls = m.get("tool_calls") or []
+        if calls and any(str((c.get("function") or {}).get("name")) not in offered for c in calls):
+            textual.update(str(c.get("id")) for c in calls)
+            out.extend(render_history([m], constrained=False))
+        elif m.get("role") == "tool" and (str(m.get("tool_call_id")) in textual or not out):
+            out.extend(render_history([m], constrained=False))
+        else:
+            out.append(m)
+    return out
