@@ -37,9 +37,11 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "lollms_core._secrets",
             "lollms_core._cancel",
             "lollms_core._json_schema",
+            "lollms_core._seed_rule",
         ),
     ),
-    ("plumbing", ("lollms_core.http", "lollms_core.manifest", "lollms_core.compat")),
+    # text_processing: the text helpers over a typed LLM protocol (bindings build their `tp` from it).
+    ("plumbing", ("lollms_core.http", "lollms_core.manifest", "lollms_core.compat", "lollms_core.text_processing")),
     # The contracts: one base per modality (bindings/tools.py, the tools modality, included) and the
     # plugin hooks, which name the Manifest type a hook may return.
     ("contracts", ("lollms_core.bindings", "lollms_core.hookspecs")),

@@ -342,8 +342,13 @@ def test_tokenize_and_detokenize_keywords(client):
 
 
 def test_list_mounted_personalities_is_not_supported_off_a_lollms_server(client):
+    # Issue 26: lollms_client's dict by default; the typed error with strict=True.
+    assert client.listMountedPersonalities() == {
+        "status": False,
+        "error": "Functionality not available for the current binding",
+    }
     with pytest.raises(NotSupportedError, match="lollms server"):
-        client.listMountedPersonalities()
+        LollmsClient(llm_binding_name="echo", strict=True).listMountedPersonalities()
 
 
 def test_get_ctx_size_and_switching(client):
@@ -397,8 +402,8 @@ def test_long_context_processing_maps_then_reduces():
     c = LollmsClient(llm_binding_name="echo", ctx_size=64)
     short = c.long_context_processing("tiny text", "summarise")
     assert "tiny text" in short  # fits: one call (echo repeats the prompt)
-    with pytest.raises(NotSupportedError, match="processing_type"):
-        c.long_context_processing("x", "y", processing_type="yes_no")
+    with pytest.raises(NotSupportedError, match="processing_type='poem'"):  # issue 26: lollms_client's five types
+        c.long_context_processing("x", "y", processing_type="poem")
 
 
 def test_long_context_processing_chunks_a_text_longer_than_the_window():
