@@ -259,10 +259,10 @@ class Attempt:
         self.held: list[Chunk] = []
 
     def feed(self, chunk: Chunk) -> list[Chunk]:
-        """The chunks to pass on now that ``chunk`` arrived."""
+        """The chunks to pass on now that ``chunk`` arrived (a tool-call delta counts as delivered output)."""
         if self.delivered:
             return [chunk]
-        if not chunk.text:
+        if not getattr(chunk, "text", True):  # a ToolCallDelta has no text attribute: it is output
             self.held.append(chunk)
             return []
         self.pool.first_chunk(self.member, time.perf_counter() - self.t0)
