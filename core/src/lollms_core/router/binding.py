@@ -357,8 +357,11 @@ class RouterBinding(LollmsLLMBinding):
 
 
 def _capable(check: Callable[[str | None], bool], model: str | None) -> bool:
-    """A member's capability answer; one that cannot answer (server down) is not ruled out here:
-    sending it the request decides, with the usual fail-over."""
+    """A member's capability answer.
+
+    One that cannot answer (server down) is not ruled out here: sending it the request decides,
+    with the usual fail-over.
+    """
     try:
         return bool(check(model))
     except Exception:
