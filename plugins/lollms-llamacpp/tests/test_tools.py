@@ -116,3 +116,16 @@ def test_streamed_call_fragments_become_deltas() -> None:
     assert deltas[0] == ToolCallDelta(0, "x1", "get_temperature", "")
     assert json.loads("".join(d.arguments for d in deltas)) == {"city": "NY"}
     assert out[-1].meta == {"finish_reason": "tool_calls"}  # type: ignore[union-attr]
+
+
+def test_structured_output_uses_the_engine_s_constrained_decoding(shared_binding: Any) -> None:
+    from lollms_core.structured import generate_structured
+
+    value = generate_structured(
+        shared_binding,
+        [{"role": "user", "content": "Invent a person named Echo aged 20."}],
+        {"name": "string", "age": "integer"},  # lollms_client's template style
+        n_predict=60,
+        temperature=0,
+    )
+    assert isinstance(value["name"], str) and isinstance(value["age"], int)

@@ -39,3 +39,16 @@ def test_json_schema_constrains_the_real_engine(make_llm: Any) -> None:
     text = "".join(c.text for c in llm._stream(request) if isinstance(c, Chunk))
     value = json.loads(text)
     assert set(value) == {"name", "age"} and isinstance(value["age"], int) and isinstance(value["name"], str)
+
+
+def test_structured_output_is_constrained_by_the_real_server(make_llm: Any) -> None:
+    from lollms_core.structured import generate_structured
+
+    value = generate_structured(
+        make_llm(),
+        [{"role": "user", "content": "Invent a person called Echo who is 20 years old."}],
+        PERSON,
+        n_predict=60,
+        temperature=0,
+    )
+    assert set(value) == {"name", "age"} and isinstance(value["age"], int)
