@@ -14,10 +14,10 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import replace
 from typing import Any, TypeVar
 
-from ..bindings._streaming import closable
+from ..bindings._streaming import StreamItem, closable
 from ..bindings.llm import LollmsLLMBinding
 from ..errors import BindingNotFoundError, ConfigError, LollmsError, NotSupportedError
-from ..types import ChatRequest, Chunk, Modality
+from ..types import ChatRequest, Modality
 from ._pool import Attempt, Member, Pool, prefix_key, should_fail_over
 
 __all__ = ["RouterBinding"]
@@ -156,7 +156,7 @@ class RouterBinding(LollmsLLMBinding):
             )
         return set(lacking)
 
-    def _stream(self, request: ChatRequest) -> Iterator[Chunk]:
+    def _stream(self, request: ChatRequest) -> Iterator[StreamItem]:
         """Stream from one member; move to another if it fails before delivering its first chunk.
 
         Tool and json_schema requests go only to members that support them.
@@ -179,7 +179,7 @@ class RouterBinding(LollmsLLMBinding):
             yield from attempt.finished()
             return
 
-    async def _astream(self, request: ChatRequest) -> AsyncIterator[Chunk]:
+    async def _astream(self, request: ChatRequest) -> AsyncIterator[StreamItem]:
         """Async twin of :meth:`_stream`, over each member's ``_astream`` (native when the member has one)."""
         key, tried = self._key(request), self._skipped(request)
         while True:
