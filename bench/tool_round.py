@@ -115,7 +115,11 @@ def make_sides(base_url: str, stream: bool) -> dict[str, Callable[[], str]]:
                 "role": "assistant",
                 "content": None,
                 "tool_calls": [
-                    {"id": call.id, "type": "function", "function": {"name": call.name, "arguments": call.raw_arguments}}
+                    {
+                        "id": call.id,
+                        "type": "function",
+                        "function": {"name": call.name, "arguments": call.raw_arguments},
+                    }
                 ],
             },
             {"role": "tool", "tool_call_id": call.id, "name": call.name, "content": result},
