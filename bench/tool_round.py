@@ -9,8 +9,9 @@ process's CPU time are recorded per round; medians and the median per-round rati
 load average. Goal: <= 1.05x raw httpx.
 
 Sides: ``raw httpx`` (two POSTs by hand), ``lollms binding`` (the openai binding's ``run`` twice, the
-tool called by the caller), ``lollms loop`` (``LollmsClient.generate_with_tools``: schema derivation,
-argument validation, the call and the second request, all in the loop).
+tool called by the caller), ``lollms loop`` (``lollms_core.tools.run_tool_loop``: schema derivation,
+argument validation, the call and the second request, all in the loop), and ``lollms client``
+(``LollmsClient.generate_with_tools``, when the client has it).
 
 usage: python bench/tool_round.py [--rounds 200] [--stream]
 needs: lollms-core + lollms-openai, starlette + uvicorn (the test extras).
@@ -127,15 +128,22 @@ def make_sides(base_url: str, stream: bool) -> dict[str, Callable[[], str]]:
         return llm.run(ChatRequest(messages=messages, model=MODEL, tools=(definition,), streaming=stream)).text
 
     sides: dict[str, Callable[[], str]] = {"raw httpx": raw_round, "lollms binding": binding_round}
-    client = LollmsClient(llm_binding_name="openai", llm_binding_config={"host_address": base_url, "model_name": MODEL})
-    if hasattr(client, "generate_with_tools"):
-        callback = (lambda *_a, **_k: True) if stream else None
+    from lollms_core.tools import run_tool_loop
 
-        def loop_round() -> str:
+    callback = (lambda *_a, **_k: True) if stream else None
+
+    def loop_round() -> str:
+        return run_tool_loop(llm, QUESTION, [get_weather], streaming_callback=callback).response
+
+    sides["lollms loop"] = loop_round
+    client = LollmsClient(llm_binding_name="openai", llm_binding_config={"host_address": base_url, "model_name": MODEL})
+    if hasattr(client, "generate_with_tools"):  # the client delegates to the same loop
+
+        def client_round() -> str:
             out = client.generate_with_tools(QUESTION, tools=[get_weather], streaming_callback=callback)
             return str(out["response"])
 
-        sides["lollms loop"] = loop_round
+        sides["lollms client"] = client_round
     return sides
 
 
