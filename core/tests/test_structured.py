@@ -114,3 +114,12 @@ def test_existing_system_message_keeps_its_text() -> None:
     system = llm.requests[0].messages[0]["content"]
     assert system.startswith("Be brief.\n\n") and "JSON schema" in system
     assert llm.requests[0].options.n_predict == 40
+
+
+def test_forcing_constrained_output_on_a_binding_without_it_is_refused() -> None:
+    from lollms_core.errors import NotSupportedError
+
+    llm = ScriptedLLM(['{"name": "E", "age": 1}'])
+    with pytest.raises(NotSupportedError, match="JSON Schema"):
+        generate_structured(llm, ASK, PERSON, constrained=True)
+    assert llm.requests == []

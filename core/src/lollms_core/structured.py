@@ -15,7 +15,6 @@ JSON text of any of these.
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from . import text as _text
@@ -158,9 +157,7 @@ def generate_structured(
                 {"role": "assistant", "content": answer},
                 {"role": "user", "content": JSON_REPAIR.format(error="; ".join(problems))},
             ]
-        request = llm.build_request(history, **params)
-        if constrained:
-            request = replace(request, json_schema=json_schema)
+        request = llm.build_request(history, **params, **({"json_schema": json_schema} if constrained else {}))
         answer = llm.run(request, callback).text
         ok, value, problems = validate_answer(answer, model, json_schema)
         if ok:

@@ -34,7 +34,8 @@ def test_prompt_mode_required_gives_real_calls_and_an_answer(shared_binding: Any
         tool_mode="prompt",
         tool_choice="required",
         max_tool_rounds=2,
-        options={"temperature": 0, "n_predict": 80},
+        temperature=0,
+        n_predict=80,
     )
     assert run.tool_calls and run.tool_calls[0].name == "get_weather"
     assert CALLED and isinstance(CALLED[0], str)  # the Python function ran with the model's argument

@@ -93,7 +93,8 @@ def test_prompt_mode_required_makes_real_calls_on_llama_cpp(make_llm: Any) -> No
         tool_mode="prompt",
         tool_choice="required",
         max_tool_rounds=2,
-        options={"temperature": 0, "n_predict": 80},
+        temperature=0,
+        n_predict=80,
     )
     assert run.tool_calls and run.tool_calls[0].name == "get_weather"
     assert CALLED and isinstance(CALLED[0][1]["location"], str)  # the Python function really ran
