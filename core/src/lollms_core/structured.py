@@ -157,7 +157,8 @@ def generate_structured(
                 {"role": "assistant", "content": answer},
                 {"role": "user", "content": JSON_REPAIR.format(error="; ".join(problems))},
             ]
-        request = llm.build_request(history, **params, **({"json_schema": json_schema} if constrained else {}))
+        constraint: dict[str, Any] = {"json_schema": json_schema} if constrained else {}
+        request = llm.build_request(history, **params, **constraint)
         answer = llm.run(request, callback).text
         ok, value, problems = validate_answer(answer, model, json_schema)
         if ok:
