@@ -199,7 +199,8 @@ def test_secrets_stay_masked(calc: Calc) -> None:
 
 def test_the_modality_is_everywhere_a_modality_is_listed() -> None:
     import lollms_core.lollms_tools_binding as alias
-    from lollms_core.bindings import BASES, LollmsTOOLBindingManager
+    from lollms_core.bindings import BASES
+    from lollms_core.discovery import LollmsTOOLBindingManager
     from lollms_core.scaffold import MODALITIES
 
     assert Modality("tools") is Modality.TOOLS
