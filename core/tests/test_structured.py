@@ -1,4 +1,4 @@
-"""lollms_core.structured: schema forms, constrained vs prompted paths, repair round, typed failure.
+"""lollms_core.tools.structured: schema forms, constrained vs prompted paths, repair round, typed failure.
 
 A scripted LLM binding (real LollmsLLMBinding subclass replaying answers, recording requests) stands
 in for a model; the real engines are exercised in the llamacpp, openai and ollama suites.
@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 from lollms_core import ChatRequest, Chunk, LollmsLLMBinding
 from lollms_core.errors import StructuredContentError
-from lollms_core.structured import generate_structured, normalise_schema
+from lollms_core.tools.structured import generate_structured, normalise_schema
 from pydantic import BaseModel
 
 ASK = [{"role": "user", "content": "Invent a person."}]

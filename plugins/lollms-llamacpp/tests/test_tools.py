@@ -119,7 +119,7 @@ def test_streamed_call_fragments_become_deltas() -> None:
 
 
 def test_structured_output_uses_the_engine_s_constrained_decoding(shared_binding: Any) -> None:
-    from lollms_core.structured import generate_structured
+    from lollms_core.tools.structured import generate_structured
 
     value = generate_structured(
         shared_binding,

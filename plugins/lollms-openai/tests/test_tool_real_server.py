@@ -42,7 +42,7 @@ def test_json_schema_constrains_the_real_engine(make_llm: Any) -> None:
 
 
 def test_structured_output_is_constrained_by_the_real_server(make_llm: Any) -> None:
-    from lollms_core.structured import generate_structured
+    from lollms_core.tools.structured import generate_structured
 
     value = generate_structured(
         make_llm(),

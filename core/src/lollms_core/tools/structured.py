@@ -17,13 +17,13 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from . import text as _text
-from ._json_schema import schema_errors
-from .errors import StructuredContentError
+from .. import text as _text
+from .._json_schema import schema_errors
+from ..errors import StructuredContentError
 
 if TYPE_CHECKING:
-    from .bindings.llm import LollmsLLMBinding
-    from .types import Message, StreamingCallback
+    from ..bindings.llm import LollmsLLMBinding
+    from ..types import Message, StreamingCallback
 
 __all__ = ["find_json", "generate_structured", "normalise_schema", "validate_answer"]
 
