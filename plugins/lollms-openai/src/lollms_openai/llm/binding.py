@@ -244,11 +244,16 @@ class OpenAIBinding(LollmsLLMBinding):
         }
 
     def load_model(self, model_name: str) -> bool:
-        """Switch to ``model_name`` when /models lists it; False when the server does not have it."""
-        if any(m.get("id") == model_name for m in self._models_payload()):
-            self.model_name = model_name
-            return True
-        return False
+        """Use ``model_name`` from the next call on; ``True`` (lollms_client's answer, listed or not).
+
+        Proxies and routers serve models their /models does not list, so the name is not
+        checked here: a model the server lacks fails at the first generation. With
+        ``strict=True`` the server's list is asked first: ``False`` when it does not list the model.
+        """
+        if self.strict and not any(m.get("id") == model_name for m in self._models_payload()):
+            return False
+        self.model_name = model_name
+        return True
 
     def close(self) -> None:
         """Close the HTTP pools."""
