@@ -134,15 +134,16 @@ def test_lollms_client_max_nb_rounds_caps_the_loop(client: Any) -> None:
     assert answer.content.startswith("Maximum tool rounds reached")
 
 
-def test_a_version_1_file_is_upgraded_in_place_and_older_code_refuses_the_new_one(
+def test_a_file_from_before_tool_turns_is_upgraded_in_place_and_older_code_refuses_the_new_one(
     client: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    db = tmp_path / "v1.sqlite"
+    db = tmp_path / "before.sqlite"
+    before = store.SCHEMA_VERSION - 1  # the version before tool turns (the step adds no table change)
     d = LollmsDiscussion.create_new(lollms_client=client, db_path=db, system_prompt="keep me")
     d.chat("written before tools")
     d.close()
     con = sqlite3.connect(db)
-    con.execute("PRAGMA user_version = 1")  # as lollms-core 0.1.0 left it
+    con.execute(f"PRAGMA user_version = {before}")  # as the release before tool calling left it
     con.commit()
     con.close()
     again = LollmsDiscussion.load(db, d.id, lollms_client=client)
@@ -151,8 +152,8 @@ def test_a_version_1_file_is_upgraded_in_place_and_older_code_refuses_the_new_on
     again.chat('/call add {"a": 2, "b": 3}', tools=[add])
     again.close()
     con = sqlite3.connect(db)
-    assert con.execute("PRAGMA user_version").fetchone()[0] == store.SCHEMA_VERSION >= 2
+    assert con.execute("PRAGMA user_version").fetchone()[0] == store.SCHEMA_VERSION == before + 1
     con.close()
-    monkeypatch.setattr(store, "SCHEMA_VERSION", 1)  # the code of 0.1.0
+    monkeypatch.setattr(store, "SCHEMA_VERSION", before)  # the code of that release
     with pytest.raises(LollmsError, match="upgrade lollms-core"):
         LollmsDiscussion.load(db, d.id, lollms_client=client)
