@@ -284,7 +284,7 @@ class LollmsLLMBinding(Seed000Generate, LollmsBinding):
         self, discussion: Any, streaming_callback: StreamingCallback | None = None, **kwargs: Any
     ) -> str | dict[str, Any]:
         """Generate the next turn of a :class:`~lollms_core.LollmsDiscussion` (or a message list)."""
-        messages = discussion if isinstance(discussion, list) else discussion.export("openai_chat")
+        messages = discussion if isinstance(discussion, list) else discussion.export("messages")
         kwargs.pop("stream", None)
         return self.run(self.build_request(messages, **kwargs), streaming_callback).text
 
@@ -400,7 +400,7 @@ class LollmsLLMBinding(Seed000Generate, LollmsBinding):
         self, discussion: Any, streaming_callback: StreamingCallback | None = None, **kwargs: Any
     ) -> str | dict[str, Any]:
         """Async :meth:`chat`."""
-        messages = discussion if isinstance(discussion, list) else discussion.export("openai_chat")
+        messages = discussion if isinstance(discussion, list) else discussion.export("messages")
         return await self.agenerate_from_messages(messages, streaming_callback, **kwargs)
 
     # == the rest of seed 002's contract ================================================
