@@ -1,7 +1,7 @@
 """What a discussion sends to its model: the system prompt, the branch, the budget, the status.
 
 Plain functions over values — a branch (a list of messages), the discussion's
-:class:`PromptParts` and a :class:`~lollms_core._discussion_llm.DiscussionLLM` — that return
+:class:`PromptParts` and a :class:`~lollms_core.discussion._llm.DiscussionLLM` — that return
 new values. None of them changes a discussion: :class:`~lollms_core.LollmsDiscussion` calls
 them and stores what they return (a summary, a title).
 """

@@ -122,9 +122,9 @@ class LollmsDiscussion:
     ``lollms_client`` is anything with an ``.llm`` attribute (a :class:`~lollms_core.LollmsClient`)
     or an LLM binding itself; it counts tokens and generates answers.
 
-    Composed of three parts: a :class:`~lollms_core._discussion_tree.MessageTree` (the messages
-    in memory), a store (SQLite, or :class:`~lollms_core._discussion_store.MemoryStore`) and
-    the model seen through :class:`~lollms_core._discussion_llm.ClientLLM`. Context, budget
+    Composed of three parts: a :class:`~lollms_core.discussion._tree.MessageTree` (the messages
+    in memory), a store (SQLite, or :class:`~lollms_core.discussion._store.MemoryStore`) and
+    the model seen through :class:`~lollms_core.discussion._llm.ClientLLM`. Context, budget
     and chat steps are functions that return new values; only this class changes the tree
     and the store, always the store first, so a failed write leaves memory as it was.
     """
