@@ -1063,11 +1063,14 @@ class LollmsDiscussion:
             sent = to_openai_messages(context)
             run = _tool_turns.run_tools(self._llm().binding(), self.lollms_client, tooling, sent, callback, options)
             *steps, final = run.messages[len(sent) :]
+            ai_name = str(self.metadata.get("ai_name", "assistant"))
             for step in steps:  # every call and result, in order, before the answer that used them
-                made = _tool_turns.turn_message(self, parent_id, step)
+                sender, content, role, meta = _tool_turns.turn_fields(step, ai_name)
+                made = self._new_message(sender, content, role, parent_id, metadata=meta)
                 self._store_message(made)
                 parent_id = made.id
-            last = _tool_turns.turn_message(self, parent_id, final)
+            sender, content, role, meta = _tool_turns.turn_fields(final, ai_name)
+            last = self._new_message(sender, content, role, parent_id, metadata=meta)
             if run.finish_reason:
                 last.metadata["finish_reason"] = run.finish_reason
             answer = ChatResult.of(last, user, cancelled=run.stopped_by is not None)

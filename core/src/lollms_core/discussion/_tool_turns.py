@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from ..tools import ToolRun
     from ._store import DiscussionMessage
 
-__all__ = ["TOOL_OPTIONS", "check_tools", "pop_tool_options", "run_tools", "to_wire", "turn_message"]
+__all__ = ["TOOL_OPTIONS", "check_tools", "pop_tool_options", "run_tools", "to_wire", "turn_fields"]
 
 #: ``chat()`` keywords that belong to the tool loop (lollms_client's ``max_nb_rounds`` caps its rounds).
 TOOL_OPTIONS = ("tools", "tool_choice", "tool_mode", "before_call", "max_tool_rounds")
@@ -70,20 +70,15 @@ def run_tools(
     return run_tool_loop(llm, messages, tools, streaming_callback=callback, resolve=resolve, **loop, **options)
 
 
-def turn_message(d: Any, parent_id: str, turn: Message) -> DiscussionMessage:
-    """One of the loop's new messages as a discussion message under ``parent_id`` (made, not stored).
-
-    ``d`` is the :class:`~lollms_core.LollmsDiscussion` (not named: this module sits below it).
-    """
+def turn_fields(turn: Message, ai_name: str) -> tuple[str, str, str, dict[str, Any]]:
+    """``(sender, content, role, metadata)`` of one of the loop's new messages, as the discussion stores it."""
     role = str(turn.get("role"))
     metadata: dict[str, Any] = {}
     if turn.get("tool_calls"):
         metadata["tool_calls"] = list(turn["tool_calls"])
     if role == "tool":
         metadata.update(tool_call_id=str(turn.get("tool_call_id", "")), tool_name=str(turn.get("name", "")))
-    sender = "tool" if role == "tool" else str(d.metadata.get("ai_name", "assistant"))
-    made: DiscussionMessage = d._new_message(sender, str(turn.get("content") or ""), role, parent_id, metadata=metadata)
-    return made
+    return ("tool" if role == "tool" else ai_name), str(turn.get("content") or ""), role, metadata
 
 
 def to_wire(m: DiscussionMessage, item: Message) -> Message:
