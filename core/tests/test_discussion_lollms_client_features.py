@@ -407,7 +407,7 @@ def test_a_version_1_database_upgrades_in_place_and_keeps_everything(tmp_path):
     again = LollmsDiscussion.load(db, "d1")
     assert (again.memory, again.artefacts.get("a")["content"]) == ("new", "x")
     con = sqlite3.connect(db)
-    assert con.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert con.execute("PRAGMA user_version").fetchone()[0] == 3  # 2: zones, images, artefacts; 3: tool turns
     con.close()
 
 
@@ -417,5 +417,5 @@ def test_older_code_refuses_a_version_2_file(tmp_path, monkeypatch):
     db = tmp_path / "v2.db"
     LollmsDiscussion.create_new(db_path=db).close()
     monkeypatch.setattr(store, "SCHEMA_VERSION", 1)  # what the previous release reads
-    with pytest.raises(LollmsError, match="schema version 2; this lollms-core reads versions up to 1"):
+    with pytest.raises(LollmsError, match="schema version 3; this lollms-core reads versions up to 1"):
         LollmsDiscussion.create_new(db_path=db)
