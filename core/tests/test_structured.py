@@ -1,5 +1,4 @@
-"""Structured output's constrained path (text_processing.structured): schema forms, constrained vs
-prompted requests, the repair round, the typed failure.
+"""lollms_core.tools.structured: schema forms, constrained vs prompted paths, repair round, typed failure.
 
 A scripted LLM binding (real LollmsLLMBinding subclass replaying answers, recording requests) stands
 in for a model; the real engines are exercised in the llamacpp, openai and ollama suites.
@@ -12,11 +11,10 @@ from collections.abc import Iterator
 import pytest
 from lollms_core import ChatRequest, Chunk, LollmsLLMBinding
 from lollms_core.errors import StructuredContentError
-from lollms_core.text_processing.structured import generate_structured
-from lollms_core.text_processing.structured import schema_of as normalise_schema
+from lollms_core.tools.structured import generate_structured, normalise_schema
 from pydantic import BaseModel
 
-ASK = "Invent a person."
+ASK = [{"role": "user", "content": "Invent a person."}]
 
 
 class ScriptedLLM(LollmsLLMBinding):
@@ -68,7 +66,7 @@ def test_a_pydantic_model_keeps_its_class() -> None:
 
 @pytest.mark.parametrize("given", ["not a schema", "[1, 2]", 42, None])
 def test_other_forms_are_refused_listing_the_accepted_ones(given: object) -> None:
-    with pytest.raises(TypeError, match=r"JSON-schema dict or a pydantic model class"):
+    with pytest.raises(TypeError, match=r"JSON-schema dict or a pydantic model class.*template"):
         normalise_schema(given)
 
 
@@ -93,9 +91,8 @@ def test_unconstrained_binding_is_asked_in_the_prompt_only() -> None:
 
 
 def test_one_repair_round_shows_the_model_what_is_wrong() -> None:
-    llm = ScriptedLLM(['{"name": "Echo", "age": "twenty"}', '{"name": "Echo", "age": 20}'], constrains=True)
-    assert generate_structured(llm, ASK, PERSON, max_retries=1) == {"name": "Echo", "age": 20}
-    assert llm.requests[1].json_schema == PERSON  # the repair round is constrained too
+    llm = ScriptedLLM(['{"name": "Echo", "age": "twenty"}', '{"name": "Echo", "age": 20}'])
+    assert generate_structured(llm, ASK, PERSON) == {"name": "Echo", "age": 20}
     assert len(llm.requests) == 2
     assert "$.age: expected integer" in llm.requests[1].messages[-1]["content"]
 
@@ -104,16 +101,16 @@ def test_one_repair_round_shows_the_model_what_is_wrong() -> None:
 def test_failure_is_typed_and_carries_the_raw_text(constrains: bool) -> None:
     llm = ScriptedLLM(['{"name": "Echo"}'], constrains=constrains)
     with pytest.raises(StructuredContentError) as info:
-        generate_structured(llm, ASK, PERSON, max_retries=1)
+        generate_structured(llm, ASK, PERSON)
     assert len(llm.requests) == 2  # the answer and one repair round
     assert info.value.last_answer == '{"name": "Echo"}'
     assert info.value.errors == ["$: missing required property 'age'"]
     assert ("constrained by the backend" in str(info.value)) is constrains
 
 
-def test_system_prompt_keeps_its_text_and_options_reach_the_request() -> None:
+def test_existing_system_message_keeps_its_text() -> None:
     llm = ScriptedLLM(['{"name": "E", "age": 1}'])
-    generate_structured(llm, ASK, PERSON, system_prompt="Be brief.", n_predict=40)
+    generate_structured(llm, [{"role": "system", "content": "Be brief."}, *ASK], PERSON, n_predict=40)
     system = llm.requests[0].messages[0]["content"]
     assert system.startswith("Be brief.\n\n") and "JSON schema" in system
     assert llm.requests[0].options.n_predict == 40
@@ -124,5 +121,5 @@ def test_forcing_constrained_output_on_a_binding_without_it_is_refused() -> None
 
     llm = ScriptedLLM(['{"name": "E", "age": 1}'])
     with pytest.raises(NotSupportedError, match="JSON Schema"):
-        generate_structured(llm, ASK, PERSON, json_schema=PERSON)
+        generate_structured(llm, ASK, PERSON, constrained=True)
     assert llm.requests == []

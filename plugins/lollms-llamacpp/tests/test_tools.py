@@ -52,7 +52,7 @@ def test_json_schema_constrains_the_engine(shared_binding: Any) -> None:
         "required": ["name", "age"],
     }
     request = ChatRequest(
-        messages="Invent a person named Echo aged 20.",
+        messages=[{"role": "user", "content": "Invent a person named Echo aged 20."}],
         options=shared_binding.build_request("x", n_predict=60, temperature=0).options,
         json_schema=schema,
     )
@@ -119,11 +119,11 @@ def test_streamed_call_fragments_become_deltas() -> None:
 
 
 def test_structured_output_uses_the_engine_s_constrained_decoding(shared_binding: Any) -> None:
-    from lollms_core.text_processing.structured import generate_structured
+    from lollms_core.tools.structured import generate_structured
 
     value = generate_structured(
         shared_binding,
-        "Invent a person named Echo aged 20.",
+        [{"role": "user", "content": "Invent a person named Echo aged 20."}],
         {"name": "string", "age": "integer"},  # lollms_client's template style
         n_predict=60,
         temperature=0,

@@ -32,7 +32,7 @@ def test_llama_cpp_props_say_the_template_has_no_tools(make_llm: Any) -> None:
 def test_json_schema_constrains_the_real_engine(make_llm: Any) -> None:
     llm = make_llm()
     request = ChatRequest(
-        messages="Invent a person called Echo who is 20 years old.",
+        messages=[{"role": "user", "content": "Invent a person called Echo who is 20 years old."}],
         options=llm.build_request("x", temperature=0, n_predict=60).options,
         json_schema=PERSON,
     )
@@ -42,11 +42,11 @@ def test_json_schema_constrains_the_real_engine(make_llm: Any) -> None:
 
 
 def test_structured_output_is_constrained_by_the_real_server(make_llm: Any) -> None:
-    from lollms_core.text_processing.structured import generate_structured
+    from lollms_core.tools.structured import generate_structured
 
     value = generate_structured(
         make_llm(),
-        "Invent a person called Echo who is 20 years old.",
+        [{"role": "user", "content": "Invent a person called Echo who is 20 years old."}],
         PERSON,
         n_predict=60,
         temperature=0,

@@ -85,14 +85,16 @@ def echo_tool_stream(request: ChatRequest, mode: str) -> Iterator[Chunk | ToolCa
 
 def _constrained(request: ChatRequest, calls: list[tuple[str, str]], reply: str | None) -> Any:
     schema = request.json_schema or {}
-    if reply is None:  # no script: a valid answer in the user message (fenced or inline) comes back as is
-        from ..text_processing.structured import find_json
-
+    if reply is None:  # no script: a user message that is already a valid answer comes back as is
         last = next((m for m in reversed(request.messages) if m.get("role") == "user"), {})
         reply = _text(last)
-        found, value = find_json(reply)
-        if found and not schema_errors(value, schema):
-            return value
+        try:
+            value = json.loads(reply)
+        except ValueError:
+            pass
+        else:
+            if not schema_errors(value, schema):
+                return value
     return _fill(schema, schema, calls, reply)
 
 

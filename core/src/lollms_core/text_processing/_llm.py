@@ -33,9 +33,6 @@ class TextLLM(Protocol):
     def default_options(self) -> GenerationOptions:
         """Sampling defaults (``ctx_size`` among them)."""
 
-    def supports_json_schema(self, model: str | None = None) -> bool:
-        """Whether the backend can constrain an answer to ``json_schema`` (structured output uses it)."""
-
     def build_request(self, prompt: str | list[Message], **params: Any) -> ChatRequest:
         """A validated request for ``prompt`` (messages) and options."""
 

@@ -44,12 +44,9 @@ def generate_structured(
 ) -> Any:
     """A JSON answer to ``prompt`` that follows ``schema``; an instance for a pydantic model class.
 
-    ``schema`` is a JSON-schema dict, its JSON text, or a pydantic model class. Where the binding
-    can constrain its decoding to a JSON Schema (``supports_json_schema()``: OpenAI
-    ``response_format``, Ollama ``format``, llama.cpp ``json_schema``) the schema is sent with the
-    request; elsewhere it is only asked for in the prompt. Either way the answer is parsed (a
-    fenced ``json`` block or the first JSON value in the text) and validated; on failure the model
-    is shown the problems and asked again, at most ``max_retries`` times.
+    ``schema`` is a JSON-schema dict, its JSON text, or a pydantic model class. The answer is
+    parsed (a fenced ``json`` block or the first JSON value in the text) and validated; on
+    failure the model is shown the problems and asked again, at most ``max_retries`` times.
     ``auto_continue_on_truncation`` (lollms_client) is accepted: a cut-off answer is retried.
 
     :raises StructuredContentError: still invalid after the retries (``last_answer``, ``errors``).
@@ -62,9 +59,6 @@ def generate_structured(
     if system_prompt:
         system = f"{system_prompt}\n\n{system}"
     conversation = messages(prompt, system, images)
-    constrained = "json_schema" not in options and llm.supports_json_schema(options.get("model"))
-    if constrained:
-        options["json_schema"] = json_schema  # the backend's own constrained decoding
     answer, problems = "", ["no answer yet"]
     attempts = 1 + max(0, max_retries)
     for attempt in range(attempts):
@@ -75,9 +69,8 @@ def generate_structured(
         ok, value, problems = _validate(answer, model, json_schema)
         if ok:
             return value
-    how = " (constrained by the backend)" if constrained else ""
     raise StructuredContentError(
-        f"no valid JSON for the schema after {attempts} attempt(s){how}: {'; '.join(problems)}", answer, problems
+        f"no valid JSON for the schema after {attempts} attempt(s): {'; '.join(problems)}", answer, problems
     )
 
 
