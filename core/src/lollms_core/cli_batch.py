@@ -165,10 +165,19 @@ def cmd_router_status(args: argparse.Namespace) -> int:
         for r in rows:
             latency = f"{r['latency'] * 1000:.0f} ms" if r["latency"] is not None else "-"
             until = r["cooling_down_until"]
-            cooling = f" until {datetime.fromtimestamp(until).strftime('%H:%M:%S')}" if until else ""
+            cooling = f" until {_local_time(until)}" if until else ""
             error = f"  last error: {r['last_error']}" if r["last_error"] else ""
             print(
                 f"#{r['index']} {r['member']}  {r['state']}{cooling}  in-flight {r['in_flight']}  "
                 f"ok {r['successes']}  failed {r['failures']}  latency {latency}{error}"
             )
     return 0 if all(r["state"] == "ok" for r in rows) else 1
+
+
+def _local_time(epoch: float) -> str:
+    """``HH:MM:SS`` today, a full date beyond; never a traceback for a date past year 9999."""
+    try:
+        when = datetime.fromtimestamp(epoch)
+    except (OverflowError, ValueError, OSError):
+        return "a date too far to show"
+    return when.strftime("%H:%M:%S" if when.date() == datetime.now().date() else "%Y-%m-%d %H:%M:%S")
