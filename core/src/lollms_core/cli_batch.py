@@ -64,7 +64,7 @@ class _Progress:
 
                 self.bar = tqdm(total=summary.total, initial=summary.skipped, unit="item", file=sys.stderr)
             self.bar.update(1)
-            self.bar.set_postfix(failed=summary.failed, refresh=False)
+            self.bar.set_postfix(failed=summary.failed_in_output, refresh=False)
             return
         now = time.monotonic()
         if now - self.last >= self.every or summary.remaining == 0:
@@ -72,7 +72,7 @@ class _Progress:
             rate = summary.done / summary.elapsed if summary.elapsed > 0 else 0.0
             eta = f", ETA {summary.remaining / rate:.0f} s" if rate > 0 and summary.remaining else ""
             print(
-                f"batch: {summary.skipped + summary.done}/{summary.total} done ({summary.failed} failed), "
+                f"batch: {summary.skipped + summary.done}/{summary.total} done ({summary.failed_in_output} failed), "
                 f"{rate:.2f} items/s{eta}",
                 file=sys.stderr,
                 flush=True,
@@ -92,13 +92,14 @@ def cmd_batch(args: argparse.Namespace) -> int:
     import asyncio
     from concurrent.futures import ThreadPoolExecutor
 
-    from ._batch_io import read_input
+    from ._batch_io import check_output_path, read_input
     from .batch import BatchControl, abatch
     from .cli_commands import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_USAGE, make_binding
 
     if args.concurrency < 1:
         print("lollms: error: --concurrency must be >= 1", file=sys.stderr)
         return EXIT_USAGE
+    check_output_path(args.output, args.input)  # a pipe or the input itself: refused before anything runs
     items = read_input(args.input)
     llm = make_binding(Modality.LLM, args.binding, args.config, args.model)
     options = {k: v for k, v in (("n_predict", args.n_predict), ("temperature", args.temperature)) if v is not None}
@@ -144,7 +145,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
     print(str(summary), file=sys.stderr, flush=True)
     if summary.interrupted:
         return EXIT_INTERRUPTED
-    return EXIT_ERROR if summary.failed else 0
+    # The file's state, not only this run's work: an error row left by an earlier run is still a failure.
+    return 0 if summary.all_answered else EXIT_ERROR
 
 
 def cmd_router_status(args: argparse.Namespace) -> int:
