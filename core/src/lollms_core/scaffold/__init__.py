@@ -233,9 +233,10 @@ def check_name(name: str) -> str:
 
 def _builtin_names() -> frozenset[str]:
     """The binding names the core's built-in plugin registers (echo, router, ...), read from its manifests."""
-    from ..builtin import echo_plugin
+    from ..builtin.echo_plugin import MANIFESTS
+    from ..router import MANIFEST as ROUTER_MANIFEST
 
-    return frozenset(str(m["name"]) for m in echo_plugin.MANIFESTS) | {str(echo_plugin.ROUTER_MANIFEST["name"])}
+    return frozenset(str(m["name"]) for m in [*MANIFESTS, ROUTER_MANIFEST])
 
 
 def write_scaffold(scaffold: BindingScaffold, parent: Path, *, force: bool = False) -> Path:
