@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 from lollms_core import ChatRequest, Chunk, LollmsClient, LollmsLLMBinding, ServerError
-from lollms_core._client_text import StructuredContentError
+from lollms_core.client._text import StructuredContentError
 from pydantic import BaseModel
 
 

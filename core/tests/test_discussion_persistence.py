@@ -13,8 +13,8 @@ from pathlib import Path
 import lollms_core
 import pytest
 from lollms_core import LollmsDiscussion
-from lollms_core._discussion_store import SCHEMA_VERSION
 from lollms_core.discussion import DiscussionNotFoundError
+from lollms_core.discussion._store import SCHEMA_VERSION
 from lollms_core.errors import ConfigError, LollmsError
 
 _SRC = str(Path(lollms_core.__file__).resolve().parents[1])
@@ -196,7 +196,7 @@ def test_two_writers_on_one_discussion_both_keep_their_messages(tmp_path):
 
 
 def test_an_older_file_is_migrated_in_place_keeping_its_data(tmp_path, monkeypatch):
-    from lollms_core import _discussion_store as store
+    from lollms_core.discussion import _store as store
 
     db = tmp_path / "old.sqlite"
     d = LollmsDiscussion.create_new(db_path=db)

@@ -26,10 +26,10 @@ from ..types import (
     Modality,
     StreamingCallback,
 )
+from ._seed000 import Seed000Generate
 from ._streaming import Call, Delivery, TaskInterrupt, closable, enter_call, leave_call, stream_in_thread
 from ._text_check import check_encodable, check_messages_encodable
 from .base import LollmsBinding, seed_result
-from .legacy import Seed000Generate
 from .options import SAMPLING_OPTIONS, merge_options
 
 __all__ = ["LollmsLLMBinding"]

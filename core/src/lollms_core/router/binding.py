@@ -19,6 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 from ..bindings._streaming import closable
 from ..bindings.llm import LollmsLLMBinding
 from ..errors import BindingNotFoundError, ConfigError, EngineError, LollmsError, NotSupportedError
+from ..registry import Registry
 from ..types import ChatRequest, Chunk, Modality
 from ._pool import Attempt, Member, Pool, prefix_key, should_fail_over
 
@@ -62,9 +63,14 @@ class RouterBinding(LollmsLLMBinding):
         ]  # fmt: skip
         self.config = type(self.config)({**self.config, "members": shown})
 
-    def _make_member(self, index: int, entry: Any) -> Member:
-        from ..bindings.managers import LollmsLLMBindingManager
+    def _members_registry(self) -> Registry:
+        """The registry this router came from: its members are made from the same table."""
+        sink = self.registry
+        if not isinstance(sink, Registry):
+            raise ConfigError("llm binding 'router' needs a registry to make its members: create it through one")
+        return sink
 
+    def _make_member(self, index: int, entry: Any) -> Member:
         where = f"llm binding 'router': member #{index}"
         if not isinstance(entry, dict):
             raise ConfigError(f"{where} must be a mapping like {{binding: openai, host_address: ...}}, got {entry!r}")
@@ -79,11 +85,12 @@ class RouterBinding(LollmsLLMBinding):
             raise ConfigError(f"{where}: 'max_concurrency' must be an integer >= 0 (0: no limit), got {limit!r}")
         config = {k: v for k, v in entry.items() if k not in _MEMBER_KEYS}
         try:
-            spec = self.registry.get(Modality.LLM, name)
+            registry = self._members_registry()
+            spec = registry.get(Modality.LLM, name)
             checker = spec.checker  # the cached manifest: no pydantic on the warm path
             if checker is not None and checker.parameter("max_retries") is not None:
                 config.setdefault("max_retries", 0)
-            binding = LollmsLLMBindingManager(registry=self.registry).create_binding(name, strict=True, **config)
+            binding = registry.create(Modality.LLM, name, strict=True, **config)
         except (ConfigError, BindingNotFoundError) as exc:
             raise type(exc)(f"{where} ({name}): {exc}") from None
         if not isinstance(binding, LollmsLLMBinding):
