@@ -1,4 +1,4 @@
-"""lollms-core: binding contracts for six modalities, plugin discovery and the LollmsClient facade.
+"""lollms-core: binding contracts for seven modalities, plugin discovery and the LollmsClient facade.
 
 Importing this package builds the binding registry from installed plugins (entry-point
 group ``lollms.bindings``). It imports nothing heavy: engines and HTTP clients load when
@@ -13,6 +13,7 @@ from .bindings import (
     LollmsBinding,
     LollmsLLMBinding,
     LollmsSTTBinding,
+    LollmsToolBinding,
     LollmsTTIBinding,
     LollmsTTMBinding,
     LollmsTTSBinding,
@@ -21,14 +22,13 @@ from .bindings import (
 from .discovery import (
     LollmsLLMBindingManager,
     LollmsSTTBindingManager,
+    LollmsToolBindingManager,
     LollmsTTIBindingManager,
     LollmsTTMBindingManager,
     LollmsTTSBindingManager,
     LollmsTTVBindingManager,
 )
-from .discovery import (
-    default_registry as _default_registry,
-)
+from .discovery import default_registry as _default_registry
 from .errors import (
     AllMembersFailedError,
     AmbiguousBindingError,
@@ -53,6 +53,9 @@ from .errors import (
     ReadOnlyDatabaseError,
     ServerError,
     StructuredContentError,
+    ToolChoiceError,
+    ToolNotFoundError,
+    ToolServerError,
 )
 from .hookspecs import hookimpl
 from .registry import BindingSpec, Registry
@@ -68,6 +71,10 @@ from .types import (
     GenerationOptions,
     GenerationResult,
     Modality,
+    ToolCall,
+    ToolCallDelta,
+    ToolDefinition,
+    ToolResult,
 )
 
 if TYPE_CHECKING:
@@ -120,6 +127,8 @@ __all__ = [
     "LollmsTTSBindingManager",
     "LollmsTTVBinding",
     "LollmsTTVBindingManager",
+    "LollmsToolBinding",
+    "LollmsToolBindingManager",
     "Manifest",
     "ManifestError",
     "MessageNotFoundError",
@@ -133,6 +142,13 @@ __all__ = [
     "Registry",
     "ServerError",
     "StructuredContentError",
+    "ToolCall",
+    "ToolCallDelta",
+    "ToolChoiceError",
+    "ToolDefinition",
+    "ToolNotFoundError",
+    "ToolResult",
+    "ToolServerError",
     "__version__",
     "get_registry",
     "hookimpl",

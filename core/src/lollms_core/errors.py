@@ -36,6 +36,9 @@ __all__ = [
     "ReadOnlyDatabaseError",
     "ServerError",
     "StructuredContentError",
+    "ToolChoiceError",
+    "ToolNotFoundError",
+    "ToolServerError",
     "error_dict",
 ]
 
@@ -187,6 +190,30 @@ class EngineError(BackendError):
 
     The message names the binding and the primitive; ``__cause__`` is the engine's own
     exception. Binding authors need not catch engine exceptions themselves.
+    """
+
+
+class ToolNotFoundError(LollmsError, LookupError):
+    """A tools binding was asked for a tool it does not offer; the message lists the ones it does."""
+
+
+class ToolServerError(BackendError):
+    """A tool server (an MCP server, a tools binding's backend) failed.
+
+    It did not start, hung, died, answered garbage or listed an invalid tool. ``server`` names
+    it (the configured alias); the binding's other servers keep working.
+    """
+
+    def __init__(self, message: str, *, server: str, status_code: int | None = None) -> None:
+        super().__init__(message, status_code=status_code)
+        self.server = server
+
+
+class ToolChoiceError(BackendError):
+    """``tool_choice`` asked for a call (``"required"`` or a tool's name) and the model answered without one.
+
+    A server that ignores ``tools`` answers in prose; that is reported, never passed off as the
+    answer. ``partial_text`` holds the prose it gave.
     """
 
 

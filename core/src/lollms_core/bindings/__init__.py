@@ -14,6 +14,7 @@ from ._checks import ENGINE_THREADS_PER_CPU, max_engine_threads
 from .base import LollmsBinding, seed_result
 from .llm import LollmsLLMBinding
 from .stt import AudioSource, LollmsSTTBinding
+from .tools import LollmsToolBinding
 from .tti import LollmsTTIBinding
 from .ttm import LollmsTTMBinding
 from .tts import LollmsTTSBinding
@@ -33,6 +34,7 @@ __all__ = [
     "LollmsTTMBinding",
     "LollmsTTSBinding",
     "LollmsTTVBinding",
+    "LollmsToolBinding",
     "Segment",
     "Transcription",
     "Word",
@@ -51,6 +53,7 @@ BASES: dict[Modality, type[LollmsBinding]] = {
     Modality.TTS: LollmsTTSBinding,
     Modality.TTV: LollmsTTVBinding,
     Modality.TTM: LollmsTTMBinding,
+    Modality.TOOLS: LollmsToolBinding,
 }
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from ..hookspecs import hookimpl
 from ..router import MANIFEST as ROUTER_MANIFEST
+from .python_tools import MANIFEST as PYTHON_TOOLS_MANIFEST
 
 _COMMON = {"author": "lollms", "core_api": 1}
 _DELAY = {
@@ -53,6 +54,19 @@ MANIFESTS: list[dict[str, Any]] = [
             },
             _DELAY,
             _FAIL,
+            {
+                "name": "tool_calling",
+                "type": "str",
+                "default": "native",
+                "options": ["native", "ignore", "none"],
+                "description": "native tool calls; 'ignore': claim them but answer in prose; 'none': no support",
+            },
+            {
+                "name": "json_schema",
+                "type": "bool",
+                "default": True,
+                "description": "constrain answers to ChatRequest.json_schema (false: no constrained decoding)",
+            },
         ],
         "generate_text_parameters": [
             {"name": "prefix", "type": "str", "default": "", "description": "text put before the echo"}
@@ -113,5 +127,5 @@ MANIFESTS: list[dict[str, Any]] = [
 
 @hookimpl
 def lollms_register_bindings() -> list[dict[str, Any]]:
-    """The six echo bindings, and the ``router`` LLM binding."""
-    return [*MANIFESTS, ROUTER_MANIFEST]
+    """The six echo bindings, the ``router`` LLM binding and the ``python`` tools binding."""
+    return [*MANIFESTS, ROUTER_MANIFEST, PYTHON_TOOLS_MANIFEST]

@@ -13,10 +13,12 @@ __all__ = [
     "BindingManager",
     "LollmsLLMBindingManager",
     "LollmsSTTBindingManager",
+    "LollmsTOOLBindingManager",
     "LollmsTTIBindingManager",
     "LollmsTTMBindingManager",
     "LollmsTTSBindingManager",
     "LollmsTTVBindingManager",
+    "LollmsToolBindingManager",
 ]
 
 
@@ -95,3 +97,13 @@ class LollmsTTMBindingManager(BindingManager):
     """Manager of text-to-music bindings."""
 
     modality = Modality.TTM
+
+
+class LollmsToolBindingManager(BindingManager):
+    """Manager of tools bindings (functions, MCP servers... offered to models)."""
+
+    modality = Modality.TOOLS
+
+
+#: lollms_client's spelling of :class:`LollmsToolBindingManager`.
+LollmsTOOLBindingManager = LollmsToolBindingManager
