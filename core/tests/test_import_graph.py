@@ -37,9 +37,11 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "lollms_core._secrets",
             "lollms_core._cancel",
             "lollms_core._json_schema",
+            "lollms_core._seed_rule",
         ),
     ),
-    ("plumbing", ("lollms_core.http", "lollms_core.manifest", "lollms_core.compat")),
+    # text_processing: the text helpers over a typed LLM protocol (bindings build their `tp` from it).
+    ("plumbing", ("lollms_core.http", "lollms_core.manifest", "lollms_core.compat", "lollms_core.text_processing")),
     # The contracts: one base per modality (bindings/tools.py, the tools modality, included) and the
     # plugin hooks, which name the Manifest type a hook may return.
     ("contracts", ("lollms_core.bindings", "lollms_core.hookspecs")),
@@ -55,14 +57,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
 ]
 
 #: Edges the layer rule and the loop check leave alone for now, each with the branch that removes it.
-KNOWN_KNOTS: dict[tuple[str, str], str] = {
-    # The discussion's helpers take the whole LollmsDiscussion (annotations only) and the
-    # discussion calls them: branch i26d composes it from a tree, a store and an LLM protocol.
-    **{
-        (f"lollms_core.discussion._{helper}", "lollms_core.discussion._discussion"): "i26d"
-        for helper in ("chat", "context", "llm", "tree", "manager")
-    },
-}
+KNOWN_KNOTS: dict[tuple[str, str], str] = {}
 
 
 def _packages() -> dict[str, Path]:

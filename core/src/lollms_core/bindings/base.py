@@ -6,7 +6,6 @@ or event emission wrong.
 
 from __future__ import annotations
 
-import functools
 import itertools
 import threading
 import time
@@ -15,6 +14,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, overload
 
 from .._cancel import CallControl
+from .._seed_rule import seed_rule
 from ..errors import BackendError, error_dict
 from ..types import Chunk, GenerationEvent, Modality
 from ._checks import engine_error
@@ -275,20 +275,14 @@ class LollmsBinding(ABC):
         return f"<{type(self).__name__} {self.modality.value}:{self.binding_name} model={self.model_name!r}>"
 
 
+_SEED_RESULT = seed_rule(error_dict, on=(BackendError,))
+
+
 def seed_result(method: Callable[..., Any]) -> Callable[..., Any]:
     """Apply the one error rule to a seed-named generation method.
 
     A :class:`BackendError` becomes ``{"status": False, "error": ..., "error_type": ...}``
     unless the binding was made with ``strict=True``. Every other exception propagates.
+    (The rule itself, shared with the client and the text processor: ``lollms_core._seed_rule``.)
     """
-
-    @functools.wraps(method)
-    def wrapper(self: LollmsBinding, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return method(self, *args, **kwargs)
-        except BackendError as exc:
-            if self.strict:
-                raise
-            return error_dict(exc)
-
-    return wrapper
+    return _SEED_RESULT(method)

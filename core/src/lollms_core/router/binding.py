@@ -16,11 +16,11 @@ from dataclasses import replace
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
-from ..bindings._streaming import closable
+from ..bindings._streaming import StreamItem, closable
 from ..bindings.llm import LollmsLLMBinding
 from ..errors import BindingNotFoundError, ConfigError, EngineError, LollmsError, NotSupportedError
 from ..registry import Registry
-from ..types import ChatRequest, Chunk, Modality
+from ..types import ChatRequest, Modality
 from ._pool import Attempt, Member, Pool, prefix_key, should_fail_over
 
 __all__ = ["RouterBinding"]
@@ -130,9 +130,47 @@ class RouterBinding(LollmsLLMBinding):
     def _key(self, request: ChatRequest) -> str | None:
         return prefix_key(request.messages) if self.pool.strategy == "prefix-affinity" else None
 
-    def _stream(self, request: ChatRequest) -> Iterator[Chunk]:
-        """Stream from one member; move to another if it fails before delivering its first chunk."""
-        key, tried = self._key(request), set[int]()
+    # == capabilities =======================================================================
+
+    def supports_tools(self, model: str | None = None) -> bool:
+        """True when at least one member supports native tools (tool requests go only to those)."""
+        return any(_capable(m.binding.supports_tools, model) for m in self.pool.members)
+
+    def supports_json_schema(self, model: str | None = None) -> bool:
+        """True when at least one member constrains output to a JSON Schema (such requests go only to those)."""
+        return any(_capable(m.binding.supports_json_schema, model) for m in self.pool.members)
+
+    def _skipped(self, request: ChatRequest) -> set[int]:
+        """Members that cannot serve ``request`` (tools or json_schema they lack), as if already tried.
+
+        :raises NotSupportedError: no member can; the message names each member and what it lacks.
+        """
+        needs: list[tuple[str, str]] = []
+        if request.tools and request.tool_choice != "none":
+            needs.append(("supports_tools", "native tools"))
+        if request.json_schema is not None:
+            needs.append(("supports_json_schema", "constrained JSON output (json_schema)"))
+        if not needs:
+            return set()
+        lacking: dict[int, list[str]] = {}
+        for m in self.pool.members:
+            missing = [what for method, what in needs if not _capable(getattr(m.binding, method), request.model)]
+            if missing:
+                lacking[m.index] = missing
+        if len(lacking) == len(self.pool.members):
+            detail = "; ".join(f"#{m.index} {m.label} lacks {', '.join(lacking[m.index])}" for m in self.pool.members)
+            raise NotSupportedError(
+                f"router: no member can take this request ({detail}). Add a member that supports it, "
+                "or use tool_mode='prompt' (tools described in the prompt, no native support needed)"
+            )
+        return set(lacking)
+
+    def _stream(self, request: ChatRequest) -> Iterator[StreamItem]:
+        """Stream from one member; move to another if it fails before delivering its first chunk.
+
+        Tool and json_schema requests go only to members that support them.
+        """
+        key, tried = self._key(request), self._skipped(request)
         while True:
             attempt = Attempt(self.pool, self._choose_blocking(tried, key))
             tried.add(attempt.member.index)
@@ -153,9 +191,9 @@ class RouterBinding(LollmsLLMBinding):
             yield from attempt.finished()
             return
 
-    async def _astream(self, request: ChatRequest) -> AsyncIterator[Chunk]:
+    async def _astream(self, request: ChatRequest) -> AsyncIterator[StreamItem]:
         """Async twin of :meth:`_stream`, over each member's ``_astream`` (native when the member has one)."""
-        key, tried = self._key(request), set[int]()
+        key, tried = self._key(request), self._skipped(request)
         while True:
             attempt = Attempt(self.pool, await self._choose_async(tried, key))
             tried.add(attempt.member.index)
@@ -331,6 +369,18 @@ class RouterBinding(LollmsLLMBinding):
 
     def __repr__(self) -> str:
         return f"<RouterBinding strategy={self.pool.strategy} members={[m.label for m in self.pool.members]}>"
+
+
+def _capable(check: Callable[[str | None], bool], model: str | None) -> bool:
+    """A member's capability answer.
+
+    One that cannot answer (server down) is not ruled out here: sending it the request decides,
+    with the usual fail-over.
+    """
+    try:
+        return bool(check(model))
+    except Exception:
+        return True
 
 
 def _call_options(binding: LollmsLLMBinding) -> frozenset[str]:
