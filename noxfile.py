@@ -5,7 +5,7 @@ engines are ~1 GB of wheels: one venv per plugin would multiply that), then runs
 package's suite in its own pytest process. ``nox -s tests -- core lollms-openai`` runs
 only those packages.
 
-``build`` makes the sdists and wheels of the five distributions in ``dist/`` and checks
+``build`` makes the sdists and wheels of every distribution (core, plugins) in ``dist/`` and checks
 what is inside them; ``install_from_index`` installs those wheels from a real package index
 into a fresh venv, upgrades one and uninstalls it; ``docs`` builds the site with
 ``--strict``; ``release -- DIST`` checks and builds one distribution for upload.
@@ -109,7 +109,7 @@ def build_into(session: nox.Session, outdir: Path, sources: list[Path]) -> None:
     """sdist + wheel of each source folder into ``outdir``, then twine's and our content checks."""
     session.install("-r", "requirements/release.txt")
     for source in sources:
-        # --no-isolation: the pinned hatchling of requirements/release.txt builds all five (seconds, not minutes).
+        # --no-isolation: the pinned hatchling of requirements/release.txt builds them all (seconds, not minutes).
         session.run("python", "-m", "build", "--no-isolation", "--outdir", str(outdir), str(source), silent=True)
     session.run("twine", "check", "--strict", *sorted(str(p) for p in outdir.iterdir()))
     session.run("python", "tools/check_dists.py", str(outdir), *map(str, sources))
@@ -117,7 +117,7 @@ def build_into(session: nox.Session, outdir: Path, sources: list[Path]) -> None:
 
 @nox.session
 def build(session: nox.Session) -> None:
-    """sdist + wheel of all five distributions into dist/, ``twine check --strict``, wheel contents checked."""
+    """sdist + wheel of every distribution into dist/, ``twine check --strict``, wheel contents checked."""
     shutil.rmtree(DIST, ignore_errors=True)
     build_into(session, DIST, list(PACKAGES.values()))
     # The checker's own tests: it must name what a broken copy of these very artefacts lacks.

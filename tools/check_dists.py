@@ -3,7 +3,7 @@
 usage: python tools/check_dists.py DIST_DIR [SOURCE_DIR ...]
 
 Each SOURCE_DIR is a distribution folder (``core``, ``plugins/lollms-openai``, ...; default:
-all five). For each one, ``DIST_DIR`` must hold exactly one wheel and one sdist of the
+every one). For each one, ``DIST_DIR`` must hold exactly one wheel and one sdist of the
 version written in its ``__version__``, and the wheel must carry what an editable checkout
 hides when it is missing: every ``description.yaml`` of the source tree, ``py.typed``, the
 ``lollms.bindings`` entry point (plugins) or the ``lollms`` script (core), the LICENSE,
