@@ -11,6 +11,7 @@ from lollms_core.errors import GenerationCancelled, NotFoundError
 from lollms_core.types import GenerationOptions
 from lollms_transformers.llm.generation import StopScanner, WindowedRepetitionPenalty, generation_config
 from lollms_transformers.llm.models import resolve_model
+from lollms_transformers.llm.toolcalls import ToolCallScanner, parse_call
 from lollms_transformers.llm.turns import Turns
 from transformers import GenerationConfig
 
@@ -119,3 +120,36 @@ def test_resolution_never_guesses_a_download(tmp_path: Path) -> None:
     with pytest.raises(NotFoundError) as caught:
         resolve_model("plain-name", models_dir=None, hub_cache=tmp_path / "hub", allow_download=True)
     assert "allow_download" not in str(caught.value), "a name that is not a hub id must not suggest downloading"
+
+
+def _tool_scan(pieces: list[str]) -> tuple[str, list[str]]:
+    scanner = ToolCallScanner()
+    shown = "".join(scanner.feed(p) for p in pieces) + scanner.flush()
+    return shown, scanner.blocks
+
+
+def test_tool_call_blocks_are_taken_out_of_the_answer_even_split_across_pieces() -> None:
+    """Text around <tool_call> blocks is shown; the blocks are collected, tags split over pieces included."""
+    pieces = [
+        "Let me check. <tool",
+        '_call>\n{"name": "weather", "argu',
+        'ments": {"city": "Paris"}}\n</tool_',
+        "call> done",
+    ]
+    shown, blocks = _tool_scan(pieces)
+    assert shown == "Let me check.  done"
+    assert blocks == ['{"name": "weather", "arguments": {"city": "Paris"}}']
+    assert parse_call(blocks[0]) == ("weather", '{"city": "Paris"}')
+
+
+def test_text_that_only_starts_like_a_tag_is_shown() -> None:
+    """'<tool' followed by something else is ordinary text; an unclosed block at the end is still a call."""
+    assert _tool_scan(["a <to", "ol> b <"]) == ("a <tool> b <", [])
+    assert _tool_scan(['<tool_call>{"name": "f", "arguments": {}}']) == ("", ['{"name": "f", "arguments": {}}'])
+
+
+def test_a_block_that_is_not_json_keeps_its_text_for_the_core_to_report() -> None:
+    """Broken JSON is not an exception here: the name if readable, the raw text as arguments."""
+    assert parse_call('{"name": "f", "arguments": {"x": 1') == ("f", '{"name": "f", "arguments": {"x": 1')
+    assert parse_call("[1, 2]") == (None, "[1, 2]")
+    assert parse_call('{"name": "f", "arguments": "{\\"x\\": 1}"}') == ("f", '{"x": 1}')
