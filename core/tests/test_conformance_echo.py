@@ -29,6 +29,18 @@ class TestEchoLLM(LLMBindingTests):
         return LollmsLLMBindingManager().create_binding("echo")
 
     @pytest.fixture
+    def tool_prompt(self) -> str:
+        return '/call get_weather {"city": "Paris"}'
+
+
+class TestEchoLLMWithoutToolCalling(LLMBindingTests):
+    """The kit's refusal checks: a binding that declares neither capability refuses both."""
+
+    @pytest.fixture
+    def binding(self) -> Any:
+        return LollmsLLMBindingManager().create_binding("echo", tool_calling="none", json_schema=False)
+
+    @pytest.fixture
     def failing_binding(self) -> Any:
         return LollmsLLMBindingManager().create_binding("echo", fail_with="server", service_key="sk-never-shown")
 

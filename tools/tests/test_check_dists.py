@@ -57,6 +57,14 @@ def test_a_wheel_missing_a_file_is_named(tmp_path, drop, named):
     assert named in problems[0]
 
 
+def test_the_server_wheel_needs_its_page_files(tmp_path):
+    problems = check(copy_dist(tmp_path, "lollms_server/static/page.js", dist="lollms_server"), [ROOT / "server"])
+    assert len(problems) == 1, problems
+    assert (
+        problems[0].startswith("lollms_server-") and "missing package file lollms_server/static/page.js" in problems[0]
+    )
+
+
 def test_the_core_wheel_needs_its_console_script(tmp_path):
     out = copy_dist(tmp_path, dist="lollms_core")
     wheel = next(out.glob("*.whl"))

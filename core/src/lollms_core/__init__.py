@@ -48,6 +48,7 @@ from .errors import (
     ReadOnlyDatabaseError,
     ServerError,
     StructuredContentError,
+    ToolChoiceError,
 )
 from .hookspecs import hookimpl
 from .registry import BindingSpec, Registry
@@ -63,6 +64,10 @@ from .types import (
     GenerationOptions,
     GenerationResult,
     Modality,
+    ToolCall,
+    ToolCallDelta,
+    ToolDefinition,
+    ToolResult,
 )
 
 if TYPE_CHECKING:
@@ -129,6 +134,11 @@ __all__ = [
     "Registry",
     "ServerError",
     "StructuredContentError",
+    "ToolCall",
+    "ToolCallDelta",
+    "ToolChoiceError",
+    "ToolDefinition",
+    "ToolResult",
     "__version__",
     "get_registry",
     "hookimpl",

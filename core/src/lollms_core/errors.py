@@ -34,6 +34,7 @@ __all__ = [
     "ReadOnlyDatabaseError",
     "ServerError",
     "StructuredContentError",
+    "ToolChoiceError",
     "error_dict",
 ]
 
@@ -169,6 +170,14 @@ class EngineError(BackendError):
 
     The message names the binding and the primitive; ``__cause__`` is the engine's own
     exception. Binding authors need not catch engine exceptions themselves.
+    """
+
+
+class ToolChoiceError(BackendError):
+    """``tool_choice`` asked for a call (``"required"`` or a tool's name) and the model answered without one.
+
+    A server that ignores ``tools`` answers in prose; that is reported, never passed off as the
+    answer. ``partial_text`` holds the prose it gave.
     """
 
 

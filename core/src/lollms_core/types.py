@@ -6,6 +6,8 @@ compare equal; ``MSG_OPERATION_TYPE`` is seed 000's older enum, kept for compati
 
 from __future__ import annotations
 
+import json
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from enum import Enum, IntEnum
@@ -27,6 +29,10 @@ __all__ = [
     "Message",
     "Modality",
     "StreamingCallback",
+    "ToolCall",
+    "ToolCallDelta",
+    "ToolDefinition",
+    "ToolResult",
 ]
 
 
@@ -158,6 +164,17 @@ class ChatRequest:
     :param streaming: ``False`` when nobody consumes chunks as they arrive (a blocking call with no
         callback and no observer): an HTTP binding may then ask for one non-streamed response and
         yield its chunks from that. The base sets it; a binding may ignore it.
+    :param tools: tools the model may call, names already valid on every wire
+        (``^[a-zA-Z0-9_-]{1,64}$``: the base maps other names before the binding sees them).
+        Only set when the binding says :meth:`~lollms_core.LollmsLLMBinding.supports_tools`.
+    :param tool_choice: ``"auto"``, ``"none"``, ``"required"`` or one tool's (wire) name; ``None``
+        leaves the backend's default.
+    :param parallel_tool_calls: whether the model may make several calls in one turn (``None``: default).
+    :param json_schema: constrain the answer text to this JSON Schema (OpenAI ``response_format``,
+        Ollama ``format``, llama.cpp ``json_schema``). Only set when the binding says
+        :meth:`~lollms_core.LollmsLLMBinding.supports_json_schema`.
+    :param wire_names: wire name -> the name the caller gave, for the names the base had to map
+        (the base maps calls back with it; bindings can ignore it).
     """
 
     messages: list[Message]
@@ -165,6 +182,11 @@ class ChatRequest:
     options: GenerationOptions = field(default_factory=GenerationOptions)
     extra: dict[str, Any] = field(default_factory=dict)
     streaming: bool = True
+    tools: tuple[ToolDefinition, ...] = ()
+    tool_choice: str | None = None
+    parallel_tool_calls: bool | None = None
+    json_schema: dict[str, Any] | None = None
+    wire_names: dict[str, str] = field(default_factory=dict)
 
     @property
     def images(self) -> list[ImageInput]:
@@ -198,6 +220,8 @@ class GenerationResult:
     finish_reason: str | None = None
     usage: dict[str, Any] = field(default_factory=dict)
     stopped_by: Literal["callback", "cancel"] | None = None
+    #: The complete tool calls the model made, in order (assembled and parsed once by the base).
+    tool_calls: tuple[ToolCall, ...] = ()
 
 
 @dataclass(slots=True)
@@ -218,3 +242,95 @@ class GenerationEvent:
     result: Any = None
     error: BaseException | None = None
     elapsed: float = 0.0
+
+
+# -- tool calling (OpenAI Chat Completions shapes: the lingua franca every backend converts to) --
+
+
+@dataclass(frozen=True, slots=True)
+class ToolDefinition:
+    """A tool as the model sees it: a name, what it does, and its arguments as a JSON Schema object."""
+
+    name: str
+    description: str
+    parameters: dict[str, Any] = field(default_factory=lambda: {"type": "object", "properties": {}})
+
+    def to_openai(self) -> dict[str, Any]:
+        """The OpenAI ``tools`` entry: ``{"type": "function", "function": {...}}``."""
+        return {
+            "type": "function",
+            "function": {"name": self.name, "description": self.description, "parameters": self.parameters},
+        }
+
+
+def new_call_id() -> str:
+    """An id for a call the backend gave none (``call_<hex>``)."""
+    return f"call_{uuid.uuid4().hex[:24]}"
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCall:
+    """One complete call the model made.
+
+    ``error`` is set (and ``arguments == {}``) when the model's argument text is not a JSON
+    object: the tool loop answers it with an error result; it is never an exception.
+    """
+
+    id: str
+    name: str
+    arguments: dict[str, Any]
+    raw_arguments: str = ""
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """A plain dict (what ``MSG_TYPE_TOOL_CALL`` events carry as ``meta["tool_call"]``)."""
+        out: dict[str, Any] = {"id": self.id, "name": self.name, "arguments": self.arguments}
+        if self.error is not None:
+            out["error"] = self.error
+            out["raw_arguments"] = self.raw_arguments
+        return out
+
+    def to_openai(self) -> dict[str, Any]:
+        """The entry of an assistant message's ``tool_calls`` (arguments as JSON text)."""
+        text = self.raw_arguments if self.error is not None else json.dumps(self.arguments, ensure_ascii=False)
+        return {"id": self.id, "type": "function", "function": {"name": self.name, "arguments": text}}
+
+
+@dataclass(frozen=True, slots=True)
+class ToolResult:
+    """What a tool gave back for one call; ``content`` is what the model sees.
+
+    ``parts`` keeps rich blocks (images, audio, resources as OpenAI content parts or MCP block
+    dicts); ``structured`` keeps an MCP tool's ``structured_content``.
+    """
+
+    call_id: str
+    name: str
+    content: str
+    is_error: bool = False
+    parts: tuple[dict[str, Any], ...] = ()
+    structured: Any = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """A plain dict (what ``MSG_TYPE_TOOL_OUTPUT`` events carry as ``meta["tool_result"]``)."""
+        return {"call_id": self.call_id, "name": self.name, "content": self.content, "is_error": self.is_error}
+
+    def to_message(self) -> Message:
+        """The ``role: tool`` message that gives this result back to the model."""
+        return {"role": "tool", "tool_call_id": self.call_id, "name": self.name, "content": self.content}
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallDelta:
+    """A streamed fragment of a tool call, yielded by a binding's ``_stream`` beside :class:`Chunk`.
+
+    Fragments with the same ``index`` belong to one call: ``arguments`` pieces are concatenated
+    and parsed once when the stream ends; ``id`` and ``name`` are taken from the first fragment
+    that has them. A backend that gives whole calls yields one delta per call with the full
+    JSON text (or a complete :class:`ToolCall`).
+    """
+
+    index: int
+    id: str | None = None
+    name: str | None = None
+    arguments: str = ""

@@ -12,10 +12,12 @@ from collections.abc import AsyncIterator, Callable, Generator, Iterator
 from typing import Any
 
 from .._cancel import CallControl, current_call
-from ..errors import BackendError, CallbackError, GenerationCancelled
-from ..types import MSG_TYPE, Chunk, GenerationResult, StreamingCallback
+from ..errors import BackendError, CallbackError, GenerationCancelled, ToolChoiceError
+from ..types import MSG_TYPE, ChatRequest, Chunk, GenerationResult, StreamingCallback
+from ._tool_stream import ToolAssembler
 
 _THOUGHT = MSG_TYPE.MSG_TYPE_THOUGHT_CHUNK  # module constant: no enum-class lookup per chunk
+_TOOL_CALL = MSG_TYPE.MSG_TYPE_TOOL_CALL
 
 
 async def stream_in_thread(it: Iterator[Chunk]) -> AsyncIterator[Chunk]:
@@ -96,17 +98,26 @@ def closable(it: Iterator[Chunk]) -> Generator[Chunk, None, None]:
 class Tally:
     """Bookkeeping shared by the sync and async loops: accumulate, check cancel, fill the result."""
 
-    __slots__ = ("flag", "parts", "result", "thoughts")
+    __slots__ = ("flag", "parts", "result", "thoughts", "tools")
 
     def __init__(self, flag: CallControl, result: GenerationResult) -> None:
         self.flag, self.result = flag, result
         self.parts: list[str] = []
         self.thoughts: list[str] = []
+        self.tools: ToolAssembler | None = None  # made at the first tool-call delta
 
     def take(self, chunk: Chunk) -> bool:
-        """Record a chunk; return whether it carries text to deliver. Raises if cancelled."""
+        """Record a chunk; return whether it carries text to deliver. Raises if cancelled.
+
+        A tool-call delta (or whole call) is recorded for assembly and never delivered as is.
+        """
         if self.flag.cancelled:
             self.check_cancel()
+        if chunk.__class__ is not Chunk and not isinstance(chunk, Chunk):  # one class test per chunk
+            if self.tools is None:
+                self.tools = ToolAssembler()
+            self.tools.add(chunk)
+            return False
         if chunk.meta:
             self.result.finish_reason = chunk.meta.get("finish_reason", self.result.finish_reason)
             self.result.usage.update(chunk.meta.get("usage") or {})
@@ -187,6 +198,33 @@ class Call:
         assert self._emit is not None
         self._emit("chunk", chunk=chunk)
         return True
+
+    def finish_tools(self, request: ChatRequest) -> list[Chunk]:
+        """Assemble the stream's tool calls (once) into the result; one ``MSG_TYPE_TOOL_CALL`` chunk each.
+
+        :raises ToolChoiceError: the request required a call and the model made none.
+        """
+        assembler = self.tally.tools
+        if assembler is None and not request.tools:
+            return []  # the common case: no tools asked for, none given
+        calls = assembler.calls(request.wire_names) if assembler is not None else ()
+        result = self.result
+        result.tool_calls = calls
+        if calls and result.finish_reason in (None, "stop"):
+            result.finish_reason = "tool_calls"
+        if not calls and request.tools and request.tool_choice not in (None, "auto", "none"):
+            prose = "".join(self.tally.parts)
+            raise ToolChoiceError(
+                f"tool_choice '{request.wire_names.get(request.tool_choice, request.tool_choice)}' asked for a "
+                "tool call and the model answered without one (the server or the model's chat template "
+                "ignored the tools); use tool_mode='prompt' to have lollms constrain the answer instead",
+                partial_text=prose,
+            )
+        chunks = [Chunk("", _TOOL_CALL, {"tool_call": call.to_dict()}) for call in calls]
+        if self._emit is not None:
+            for chunk in chunks:
+                self._emit("chunk", chunk=chunk)
+        return chunks
 
     def done(self) -> None:
         """The primitive ended normally (a cancel that came in the meantime still wins)."""

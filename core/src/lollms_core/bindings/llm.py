@@ -14,7 +14,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, 
 from dataclasses import replace
 from typing import Any, ClassVar, Union
 
-from ..errors import BackendError, CallbackError, NotSupportedError, ServerError, error_dict
+from ..errors import BackendError, CallbackError, ConfigError, NotSupportedError, ServerError, error_dict
 from ..text import split_discussion as _split_discussion
 from ..types import (
     ChatRequest,
@@ -28,11 +28,15 @@ from ..types import (
 )
 from ._streaming import Call, Delivery, TaskInterrupt, closable, enter_call, leave_call, stream_in_thread
 from ._text_check import check_encodable, check_messages_encodable
+from ._tool_stream import prepare_tools
 from .base import LollmsBinding, seed_result
 from .legacy import Seed000Generate
 from .options import SAMPLING_OPTIONS, merge_options
 
 __all__ = ["LollmsLLMBinding"]
+
+#: ``build_request`` keywords for tool calling and constrained output (never sent as ``extra``).
+_TOOL_PARAMS = ("tools", "tool_choice", "parallel_tool_calls", "json_schema")
 
 Prompt = Union[str, list[Message]]
 _END: Any = object()  # what next() gives when the primitive is exhausted
@@ -47,6 +51,29 @@ class LollmsLLMBinding(Seed000Generate, LollmsBinding):
         super().__init__(**config)
         #: Sampling defaults applied to every call (the client sets these); per-call values win.
         self.default_options = GenerationOptions()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # Every binding's get_model_info() carries the two capability keys, also a third-party
+        # override written before they existed: its dict gains them unless it set them itself.
+        own = cls.__dict__.get("get_model_info")
+        if own is not None and not getattr(own, "_with_capabilities", False):
+            cls.get_model_info = _with_capabilities(own)  # type: ignore[method-assign,assignment]
+
+    # == capabilities ===================================================================
+
+    def supports_tools(self, model: str | None = None) -> bool:
+        """Whether ``model`` (default: the current one) does native tool calling through this binding.
+
+        ``False`` here; a binding that passes ``ChatRequest.tools`` to its backend (and yields
+        :class:`~lollms_core.types.ToolCallDelta`) overrides it. Passing ``tools`` to a binding
+        that says ``False`` raises :class:`~lollms_core.errors.NotSupportedError`.
+        """
+        return False
+
+    def supports_json_schema(self, model: str | None = None) -> bool:
+        """Whether the backend can constrain the answer to ``ChatRequest.json_schema`` (``False`` here)."""
+        return False
 
     # == the primitive a binding implements ===========================================
 
@@ -101,11 +128,49 @@ class LollmsLLMBinding(Seed000Generate, LollmsBinding):
                 messages.append(last_user := {"role": "user", "content": ""})
             last_user["images"] = [*(last_user.get("images") or ()), *images]
         check_messages_encodable(messages)  # a lone surrogate fails here, named, not in the engine
-        model = params.pop("model", None) or params.pop("model_name", None)
+        model = params.pop("model", None) or params.pop("model_name", None) or self.model_name
+        tooling = {k: params.pop(k) for k in _TOOL_PARAMS if k in params}
         sampling = {k: params.pop(k) for k in list(params) if k in SAMPLING_OPTIONS}
         options = merge_options(self.default_options, sampling)
         extra = self._checker().validate_call(method, params, also_known=SAMPLING_OPTIONS)
-        return ChatRequest(messages=messages, model=model or self.model_name, options=options, extra=extra)
+        request = ChatRequest(messages=messages, model=model, options=options, extra=extra)
+        if tooling:
+            self._add_tooling(request, **tooling)
+        return request
+
+    def _add_tooling(
+        self,
+        request: ChatRequest,
+        tools: Any = None,
+        tool_choice: str | None = None,
+        parallel_tool_calls: bool | None = None,
+        json_schema: dict[str, Any] | None = None,
+    ) -> None:
+        """Check the tool-calling and constrained-output parameters and put them in ``request``."""
+        where = f"the {self.binding_name} binding" + (f" (model '{request.model}')" if request.model else "")
+        if tools:
+            if isinstance(tools, (str, bytes, dict)) or not hasattr(tools, "__iter__"):
+                raise ConfigError(f"tools must be a list of tool definitions, not {type(tools).__name__}")
+            if not self.supports_tools(request.model):
+                raise NotSupportedError(
+                    f"{where} has no native tool calling; use client.generate_with_tools(..., "
+                    "tool_mode='prompt') to describe the tools in the prompt instead"
+                )
+        request.tools, request.tool_choice, request.wire_names = prepare_tools(
+            list(tools or ()), tool_choice, request.messages
+        )
+        if parallel_tool_calls is not None and not isinstance(parallel_tool_calls, bool):
+            raise ConfigError(f"parallel_tool_calls must be a bool, not {type(parallel_tool_calls).__name__}")
+        request.parallel_tool_calls = parallel_tool_calls
+        if json_schema is not None:
+            if not isinstance(json_schema, dict):
+                raise ConfigError(f"json_schema must be a JSON Schema dict, not {type(json_schema).__name__}")
+            if not self.supports_json_schema(request.model):
+                raise NotSupportedError(
+                    f"{where} cannot constrain its answer to a JSON Schema; use "
+                    "client.generate_structured_content(...), which validates and retries instead"
+                )
+            request.json_schema = json_schema
 
     # == the derived forms ==============================================================
 
@@ -157,6 +222,7 @@ class LollmsLLMBinding(Seed000Generate, LollmsBinding):
             while (chunk := step()) is not _END:
                 if take(chunk):
                     yield chunk
+            yield from call.finish_tools(request)  # complete tool calls, parsed once, as chunks
             call.done()
         except GeneratorExit:
             call.stopped = True  # the consumer stopped (callback returned False, or it left): a normal end
@@ -270,6 +336,8 @@ class LollmsLLMBinding(Seed000Generate, LollmsBinding):
                         token = None
                 if take(chunk):
                     yield chunk
+            for chunk in call.finish_tools(request):  # complete tool calls, parsed once, as chunks
+                yield chunk
             call.done()
         except GeneratorExit:
             call.stopped = True
@@ -367,8 +435,17 @@ class LollmsLLMBinding(Seed000Generate, LollmsBinding):
         raise NotSupportedError(f"the {self.binding_name} binding has no embeddings")
 
     def get_model_info(self) -> dict[str, Any]:
-        """Details of the active model (name, context size, capabilities...)."""
-        return {"binding": self.binding_name, "model_name": self.model_name}
+        """Details of the active model (name, context size, capabilities...).
+
+        Always carries ``supports_tools`` and ``supports_structured_output`` (added to a
+        subclass's dict when it does not set them).
+        """
+        return {
+            "binding": self.binding_name,
+            "model_name": self.model_name,
+            "supports_tools": self.supports_tools(),
+            "supports_structured_output": self.supports_json_schema(),
+        }
 
     def list_models(self) -> list[dict[str, Any]]:
         """Models this binding can use: dicts with at least ``model_name``."""
@@ -392,3 +469,18 @@ class LollmsLLMBinding(Seed000Generate, LollmsBinding):
     ) -> list[Message]:
         """Split a ``!@>role:`` discussion string into OpenAI-style messages (seed 002)."""
         return _split_discussion(lollms_prompt_string, system_keyword, user_keyword, ai_keyword)
+
+
+def _with_capabilities(get_model_info: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    @functools.wraps(get_model_info)
+    def wrapped(self: LollmsLLMBinding) -> Any:
+        info = get_model_info(self)
+        if isinstance(info, dict):
+            if "supports_tools" not in info:
+                info["supports_tools"] = self.supports_tools()
+            if "supports_structured_output" not in info:
+                info["supports_structured_output"] = self.supports_json_schema()
+        return info
+
+    wrapped._with_capabilities = True  # type: ignore[attr-defined]
+    return wrapped

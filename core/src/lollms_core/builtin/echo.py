@@ -30,6 +30,7 @@ from ..bindings import (
 )
 from ..media import sniff_format
 from ..types import MSG_TYPE, ChatRequest, Chunk, ImageInput
+from ._echo_tools import echo_tool_stream
 
 __all__ = [
     "EchoLLMBinding",
@@ -91,6 +92,8 @@ class EchoLLMBinding(LollmsLLMBinding):
 
     ``<think>...</think>`` in the prompt comes back as thought chunks; images add a
     ``[N image(s)]`` prefix; ``n_predict`` limits the number of pieces (= tokens).
+    ``/call NAME ARGS`` lines make it call tools (natively, through a JSON Schema, or in
+    lollms_client's ``<tool>`` text protocol): see :mod:`lollms_core.builtin._echo_tools`.
     """
 
     def __init__(self, **config: Any) -> None:
@@ -103,6 +106,11 @@ class EchoLLMBinding(LollmsLLMBinding):
         self.streams_opened += 1
         try:
             _maybe_fail(self)
+            scripted = echo_tool_stream(request, str(self.config.get("tool_calling") or "native"))
+            if scripted is not None:  # tool calls or constrained output: see _echo_tools
+                yield from scripted  # type: ignore[misc]
+                yield Chunk("", meta={"finish_reason": "stop"})
+                return
             last = next((m for m in reversed(request.messages) if m.get("role") == "user"), {"content": ""})
             text = str(last.get("content") or "")
             delay = float(self.config.get("delay") or 0.0)
@@ -125,6 +133,14 @@ class EchoLLMBinding(LollmsLLMBinding):
             yield Chunk("", meta={"finish_reason": finish, "usage": {"completion_tokens": n_out}})
         finally:
             self.streams_closed += 1
+
+    def supports_tools(self, model: str | None = None) -> bool:
+        """Unless configured ``tool_calling: none``."""
+        return self.config.get("tool_calling") != "none"
+
+    def supports_json_schema(self, model: str | None = None) -> bool:
+        """Unless configured ``json_schema: false``."""
+        return self.config.get("json_schema") is not False
 
     def tokenize(self, text: str) -> list[int]:
         """Word-piece ids (exact round trip with :meth:`detokenize`)."""
@@ -152,7 +168,14 @@ class EchoLLMBinding(LollmsLLMBinding):
 
     def get_model_info(self) -> dict[str, Any]:
         """Echo's model facts."""
-        return {"binding": "echo", "model_name": self.model_name, "ctx_size": 4096, "vision": True}
+        return {
+            "binding": "echo",
+            "model_name": self.model_name,
+            "ctx_size": 4096,
+            "vision": True,
+            "supports_tools": self.supports_tools(),
+            "supports_structured_output": self.supports_json_schema(),
+        }
 
 
 def _png(rgb: tuple[int, int, int], size: int) -> bytes:

@@ -53,6 +53,19 @@ MANIFESTS: list[dict[str, Any]] = [
             },
             _DELAY,
             _FAIL,
+            {
+                "name": "tool_calling",
+                "type": "str",
+                "default": "native",
+                "options": ["native", "ignore", "none"],
+                "description": "native tool calls; 'ignore': claim them but answer in prose; 'none': no support",
+            },
+            {
+                "name": "json_schema",
+                "type": "bool",
+                "default": True,
+                "description": "constrain answers to ChatRequest.json_schema (false: no constrained decoding)",
+            },
         ],
         "generate_text_parameters": [
             {"name": "prefix", "type": "str", "default": "", "description": "text put before the echo"}

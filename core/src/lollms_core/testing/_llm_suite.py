@@ -15,6 +15,7 @@ from .. import errors
 from ..errors import BackendError, ConfigError, GenerationCancelled, NotSupportedError
 from ..types import MSG_TYPE, Chunk, Modality
 from ._common import BindingTestsBase
+from ._tool_suite import ToolCallingChecks
 
 __all__ = ["LLMBindingTests", "StreamWatch", "watch_stream"]
 
@@ -60,12 +61,14 @@ async def _collect_astream(binding: Any, prompt: str, kwargs: dict[str, Any]) ->
     return [c async for c in binding.astream(prompt, **kwargs)]
 
 
-class LLMBindingTests(BindingTestsBase):
+class LLMBindingTests(ToolCallingChecks, BindingTestsBase):
     """Subclass and provide a ``binding`` fixture (a ready :class:`LollmsLLMBinding`).
 
     Optional fixtures to override: ``prompt`` and ``long_prompt`` (deterministic prompts),
     ``generation_kwargs`` (temperature 0, a fixed seed, a small ``n_predict``),
-    ``failing_binding`` (backend down or answering errors), ``config_for_validation``.
+    ``failing_binding`` (backend down or answering errors), ``config_for_validation``;
+    for the tool-calling and structured-output checks (run when the binding declares the
+    capability): ``tool_binding``, ``tool_prompt``, ``structured_prompt``.
     """
 
     modality: ClassVar[Modality] = Modality.LLM
