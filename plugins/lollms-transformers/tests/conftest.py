@@ -154,6 +154,60 @@ def vision_dir(tmp_path_factory: pytest.TempPathFactory, shared_binding: Any) ->
     return folder
 
 
+# A Hermes-style template (as Qwen 2.5 writes it, shortened): tools in the system turn, calls as
+# <tool_call> blocks, results as <tool_response> in a user turn.
+HERMES_TEMPLATE = """{%- if tools %}<|im_start|>system
+You may call these functions:
+<tools>
+{%- for tool in tools %}
+{{ tool | tojson }}
+{%- endfor %}
+</tools>
+Answer a call as <tool_call>{"name": ..., "arguments": ...}</tool_call><|im_end|>
+{% endif %}
+{%- for message in messages %}
+{%- if message.role == "assistant" and message.tool_calls %}<|im_start|>assistant
+{%- for call in message.tool_calls %}
+<tool_call>
+{"name": "{{ call.function.name }}", "arguments": {{ call.function.arguments | tojson }}}
+</tool_call>
+{%- endfor %}<|im_end|>
+{% elif message.role == "tool" %}<|im_start|>user
+<tool_response>
+{{ message.content }}
+</tool_response><|im_end|>
+{% else %}<|im_start|>{{ message.role }}
+{{ message.content }}<|im_end|>
+{% endif %}
+{%- endfor %}
+{%- if add_generation_prompt %}<|im_start|>assistant
+{% endif %}"""
+
+
+@pytest.fixture(scope="session")
+def tools_dir(tmp_path_factory: pytest.TempPathFactory, shared_binding: Any) -> Path:
+    """A small random-weight checkpoint whose chat template renders tools and <tool_call> blocks."""
+    import copy
+
+    tokenizer = copy.deepcopy(shared_binding._loaded.tokenizer)
+    tokenizer.chat_template = HERMES_TEMPLATE
+    return _save_checkpoint(tmp_path_factory.mktemp("models") / "tiny-tools", tokenizer, hidden=64, layers=2, seed=4)
+
+
+@pytest.fixture(scope="session")
+def tools_binding(tools_dir: Path) -> Iterator[Any]:
+    """A transformers binding on the tool-template checkpoint (random weights: calls come from constraints)."""
+    from lollms_core import LollmsLLMBindingManager
+
+    binding = LollmsLLMBindingManager().create_binding(
+        "transformers", model_path=str(tools_dir), n_threads=THREADS, show_progress=False
+    )
+    try:
+        yield binding
+    finally:
+        binding.close()
+
+
 @pytest.fixture
 def make_binding() -> Iterator[Any]:
     """Build extra transformers bindings (closed after the test) for tests that switch or break models."""

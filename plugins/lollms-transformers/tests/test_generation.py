@@ -8,9 +8,14 @@ from typing import Any
 
 import pytest
 from lollms_core.errors import ConfigError, GenerationCancelled, NotSupportedError
-from lollms_core.types import MSG_TYPE
+from lollms_core.types import MSG_TYPE, ToolDefinition
 
 GREEDY = {"temperature": 0.0, "n_predict": 24}
+WEATHER_TOOL = ToolDefinition(
+    "get_weather",
+    "Get the current weather in a city.",
+    {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+)
 STORY = "Write a long story about a small dragon who learns to fly over the misty mountains at night."
 
 
@@ -217,3 +222,44 @@ def test_model_info_describes_the_loaded_model(shared_binding: Any, gguf_path: A
     assert info["supports_tools"] is False
     assert info["vision"] is False
     assert info["memory_bytes"] > 400e6
+
+
+def test_json_schema_constrains_the_real_model(shared_binding: Any) -> None:
+    """json_schema: the answer parses and matches the schema (llguidance masks every other token)."""
+    import json
+
+    schema = {
+        "type": "object",
+        "properties": {"city": {"type": "string", "maxLength": 20}, "population": {"type": "integer"}},
+        "required": ["city", "population"],
+        "additionalProperties": False,
+    }
+    prompt = "Give the capital of France and its population as JSON."
+    result = shared_binding.run(shared_binding.build_request(prompt, json_schema=schema, n_predict=60))
+    value = json.loads(result.text)
+    assert set(value) == {"city", "population"}
+    assert isinstance(value["city"], str)
+    assert isinstance(value["population"], int)
+
+
+def test_smollm2_reports_no_native_tools_and_refuses_them(shared_binding: Any) -> None:
+    """Its template has no tools: supports_tools is False and tools= is refused, pointing to tool_mode='prompt'."""
+    assert shared_binding.supports_tools() is False
+    with pytest.raises(NotSupportedError, match="tool_mode='prompt'"):
+        shared_binding.generate_text("Weather in Paris?", tools=[WEATHER_TOOL], n_predict=4)
+
+
+def test_a_tool_template_gets_the_tools_and_required_calls_are_well_formed(tools_binding: Any) -> None:
+    """Tools reach apply_chat_template; tool_choice='required' yields a parsed call (constrained decoding)."""
+    assert tools_binding.supports_tools() is True
+    request = tools_binding.build_request(
+        "Weather in Paris?", tools=[WEATHER_TOOL], tool_choice="get_weather", parallel_tool_calls=False,
+        n_predict=48, temperature=0.0,
+    )  # fmt: skip
+    result = tools_binding.run(request)
+    prompt = tools_binding._loaded.tokenizer.decode(tools_binding._last_run.inputs["input_ids"][0])
+    assert '"name": "get_weather"' in prompt
+    assert "<tools>" in prompt
+    assert [call.name for call in result.tool_calls] == ["get_weather"]
+    assert result.finish_reason == "tool_calls"
+    assert "<tool_call>" not in result.text

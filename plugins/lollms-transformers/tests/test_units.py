@@ -153,3 +153,19 @@ def test_a_block_that_is_not_json_keeps_its_text_for_the_core_to_report() -> Non
     assert parse_call('{"name": "f", "arguments": {"x": 1') == ("f", '{"name": "f", "arguments": {"x": 1')
     assert parse_call("[1, 2]") == (None, "[1, 2]")
     assert parse_call('{"name": "f", "arguments": "{\\"x\\": 1}"}') == ("f", '{"x": 1}')
+
+
+def test_tool_support_is_read_from_the_template_by_rendering_it() -> None:
+    """Tools shown and calls written as <tool_call>: supported; tools shown but calls in another format: not."""
+    from conftest import HERMES_TEMPLATE
+    from lollms_transformers.llm.prompt import renders_tools
+    from tokenizers import Tokenizer, models
+    from transformers import PreTrainedTokenizerFast
+
+    tokenizer = PreTrainedTokenizerFast(tokenizer_object=Tokenizer(models.WordLevel({"[UNK]": 0}, unk_token="[UNK]")))
+    tokenizer.chat_template = HERMES_TEMPLATE
+    assert renders_tools(tokenizer) is True
+    tokenizer.chat_template = HERMES_TEMPLATE.replace("<tool_call>", "[CALL]").replace("</tool_call>", "[/CALL]")
+    assert renders_tools(tokenizer) is False
+    tokenizer.chat_template = "{% for m in messages %}{{ m.content }}{% endfor %}"
+    assert renders_tools(tokenizer) is False

@@ -15,12 +15,14 @@ from typing import Any
 import torch
 from lollms_core.bindings import LollmsLLMBinding, max_engine_threads
 from lollms_core.errors import ConfigError, NotFoundError
-from lollms_core.types import ChatRequest, Chunk
+from lollms_core.types import ChatRequest, Chunk, ToolCallDelta
 
 from .engine import LoadedModel, LoadSettings, check_device
 from .generation import GenerationRun, StopScanner, StopSignal, generation_config, prompt_budget
 from .models import ModelSource, default_hub_cache, list_local_models, resolve_model
 from .prompt import encode_messages, renders_tools
+from .structured import GrammarConstraint, guidance_tokenizer, json_schema_grammar, tool_call_grammar
+from .toolcalls import ToolCallScanner, parse_call
 from .turns import Turns
 
 __all__ = ["TransformersBinding"]
@@ -190,7 +192,11 @@ class TransformersBinding(LollmsLLMBinding):
         }
 
     def supports_tools(self, model: str | None = None) -> bool:
-        """Whether the loaded model's chat template shows tool definitions (checked by rendering it)."""
+        """Whether the loaded model's chat template shows tools and writes calls as ``<tool_call>`` blocks.
+
+        Checked by rendering the template, not guessed from the model's name. A template with
+        another call format is reported unsupported (the core's ``tool_mode="prompt"`` serves it).
+        """
         loaded = self._loaded
         if loaded is None or (model and model not in (self.model_name, loaded.source.location)):
             return False
@@ -223,39 +229,50 @@ class TransformersBinding(LollmsLLMBinding):
     def _generate(self, request: ChatRequest, stop: StopSignal) -> Iterator[Chunk]:
         loaded = self._model_for(request)
         options = request.options
-        inputs = encode_messages(loaded.tokenizer, loaded.processor, request.messages, loaded.source.name)
+        tools = [t.to_openai() for t in request.tools] if request.tools and request.tool_choice != "none" else []
+        inputs = encode_messages(loaded.tokenizer, loaded.processor, request.messages, loaded.source.name, tools)
         inputs = {k: v.to(loaded.model.device) if hasattr(v, "to") else v for k, v in inputs.items()}
         prompt_tokens = int(inputs["input_ids"].shape[-1])
         budget = prompt_budget(prompt_tokens, self._context(loaded, options.ctx_size), options.n_predict)
         config, processors = generation_config(
             loaded.model.generation_config, options, budget, loaded.tokenizer.pad_token_id
         )
-        schema = getattr(request, "json_schema", None)
-        if schema is not None:
-            processors.append(self._constraint(loaded, schema, prompt_tokens))
+        constraint = self._constraint(loaded, request, prompt_tokens, bool(tools))
+        if constraint is not None:
+            processors.append(constraint)
         if options.seed is not None:
             torch.manual_seed(options.seed)  # sampling draws from torch's global generator
-        scanner = StopScanner(options.stop)
+        stops, calls = StopScanner(options.stop), ToolCallScanner() if tools else None
         run = GenerationRun(loaded.model, loaded.tokenizer, inputs, config, stop, processors)
         self._last_run = run  # for inspection: token counts, and how far decoding ran past a stop
         with _threads_for_call(options.n_threads, self._threads):
             texts = iter(run)
             try:
                 for text in texts:
-                    shown = scanner.feed(text)
+                    shown = stops.feed(text)
+                    if calls is not None:
+                        shown = calls.feed(shown)
                     if shown:
                         yield Chunk(shown)
-                    if scanner.hit:
+                    if stops.hit:
                         break
             finally:
                 close = getattr(texts, "close", None)
                 if close is not None:
                     close()  # sets stop and joins the worker: decoding has ended when this returns
-        tail = scanner.flush()
+        tail = stops.flush()
+        if calls is not None:
+            tail = calls.feed(tail) + calls.flush()
         if tail:
             yield Chunk(tail)
+        for index, block in enumerate(calls.blocks if calls is not None else ()):
+            name, arguments = parse_call(block)
+            # The contract's primitive yields deltas beside chunks (typed Iterator[Chunk] in the base).
+            yield ToolCallDelta(index, name=name, arguments=arguments)  # type: ignore[misc]
         completion = run.completion_tokens
-        finish = "length" if completion >= budget and not scanner.hit else "stop"
+        finish = "length" if completion >= budget and not stops.hit else "stop"
+        if calls is not None and calls.blocks:
+            finish = "tool_calls"
         usage = {
             "prompt_tokens": prompt_tokens,
             "completion_tokens": completion,
@@ -263,12 +280,18 @@ class TransformersBinding(LollmsLLMBinding):
         }
         yield Chunk("", meta={"finish_reason": finish, "usage": usage})
 
-    def _constraint(self, loaded: LoadedModel, schema: dict[str, Any], prompt_tokens: int) -> Any:
-        from .structured import JsonSchemaConstraint, guidance_tokenizer
-
+    def _constraint(self, loaded: LoadedModel, request: ChatRequest, prompt_tokens: int, tools: bool) -> Any:
+        """The llguidance constraint of this request: its json_schema, or tool calls when one is required."""
+        forced = tools and request.tool_choice not in (None, "auto", "none")
+        if request.json_schema is None and not forced:
+            return None
         if self._guidance is None:
             self._guidance = guidance_tokenizer(loaded.tokenizer)
-        return JsonSchemaConstraint(self._guidance, schema, prompt_tokens)
+        if request.json_schema is not None:
+            grammar = json_schema_grammar(request.json_schema)
+        else:
+            grammar = tool_call_grammar(request.tools, str(request.tool_choice), request.parallel_tool_calls)
+        return GrammarConstraint(self._guidance, grammar, prompt_tokens)
 
     def cancel(self) -> None:
         """Stop every generation of this binding at its next token, and every caller waiting for a turn."""

@@ -104,13 +104,21 @@ def encode_messages(
 
 
 def renders_tools(tokenizer: Any) -> bool:
-    """Whether the model's chat template shows tool definitions to the model (rendered, not guessed)."""
+    """Whether the chat template shows tools to the model and writes calls as ``<tool_call>`` blocks.
+
+    Rendered, not guessed: the template with and without a probe tool, and an assistant turn
+    calling it. The call format matters because the binding reads calls back in that format.
+    """
     if not getattr(tokenizer, "chat_template", None):
         return False
-    conversation = [{"role": "user", "content": "hi"}]
+    ask = [{"role": "user", "content": "hi"}]
+    call = {"id": "call_1", "type": "function", "function": {"name": "lollms_probe_tool", "arguments": {"x": "y"}}}
+    answered = [*ask, {"role": "assistant", "content": "", "tool_calls": [call]}]
     try:
-        with_tools = tokenizer.apply_chat_template(conversation, tools=[_PROBE_TOOL], tokenize=False)
-        without = tokenizer.apply_chat_template(conversation, tokenize=False)
+        with_tools = tokenizer.apply_chat_template(ask, tools=[_PROBE_TOOL], tokenize=False)
+        without = tokenizer.apply_chat_template(ask, tokenize=False)
+        called = tokenizer.apply_chat_template(answered, tools=[_PROBE_TOOL], tokenize=False)
     except Exception:  # a template that breaks on tools does not support them
         return False
-    return isinstance(with_tools, str) and with_tools != without and "lollms_probe_tool" in with_tools
+    shows_tools = isinstance(with_tools, str) and with_tools != without and "lollms_probe_tool" in with_tools
+    return shows_tools and isinstance(called, str) and "<tool_call>" in called

@@ -1,4 +1,4 @@
-"""Answers constrained to a JSON Schema, token by token, with llguidance.
+"""Answers constrained to a JSON Schema (or to tool calls), token by token, with llguidance.
 
 Why llguidance: it compiles a JSON Schema against the model's own tokenizer and gives, per step,
 the bitmask of tokens that keep the text valid (Rust, ~50 µs a step; llama.cpp, vLLM and SGLang
@@ -12,13 +12,16 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Sequence
 from typing import Any
 
 import torch
 from lollms_core.errors import ConfigError, NotSupportedError
 from transformers import LogitsProcessor
 
-__all__ = ["JsonSchemaConstraint", "guidance_tokenizer"]
+from .toolcalls import CLOSE, OPEN
+
+__all__ = ["GrammarConstraint", "guidance_tokenizer", "json_schema_grammar", "tool_call_grammar"]
 
 
 def guidance_tokenizer(tokenizer: Any) -> Any:
@@ -40,23 +43,61 @@ def guidance_tokenizer(tokenizer: Any) -> Any:
     return llguidance.LLTokenizer(backend.to_str(), eos_token=tokenizer.eos_token_id)
 
 
-class JsonSchemaConstraint(LogitsProcessor):  # type: ignore[misc,unused-ignore]
-    """Masks every token that would take the answer out of ``schema``'s language.
+def json_schema_grammar(schema: dict[str, Any]) -> str:
+    """The llguidance grammar of answers matching ``schema``.
+
+    :raises ConfigError: the schema is not a JSON object.
+    """
+    import llguidance
+
+    try:
+        grammar: str = llguidance.LLMatcher.grammar_from_json_schema(json.dumps(schema))
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"json_schema is not a JSON object: {exc}") from None
+    return grammar
+
+
+def tool_call_grammar(tools: Sequence[Any], choice: str, parallel: bool | None) -> str:
+    """The grammar of an answer that is only tool calls: ``<tool_call>{"name", "arguments"}</tool_call>`` blocks.
+
+    Used for ``tool_choice="required"`` (any offered tool) or a tool's name (that one), so the call
+    is well formed whatever the model would have said; ``parallel=False`` allows one block.
+
+    :raises ConfigError: ``choice`` names no offered tool.
+    """
+    import llguidance
+
+    wanted = [t for t in tools if choice in ("required", t.name)]
+    if not wanted:
+        raise ConfigError(f"tool_choice {choice!r} names no offered tool; offered: {', '.join(t.name for t in tools)}")
+    calls = [
+        {
+            "type": "object",
+            "properties": {"name": {"const": t.name}, "arguments": t.parameters or {"type": "object"}},
+            "required": ["name", "arguments"],
+            "additionalProperties": False,
+        }
+        for t in wanted
+    ]
+    block = f'"{OPEN}\\n" call "\\n{CLOSE}"'
+    start = f"start: {block}" if parallel is False else f'start: {block} ("\\n" {block})*'
+    grammar: str = llguidance.LLMatcher.grammar_from_lark(f"{start}\ncall: %json {json.dumps({'anyOf': calls})}")
+    return grammar
+
+
+class GrammarConstraint(LogitsProcessor):  # type: ignore[misc,unused-ignore]
+    """Masks every token that would take the answer out of ``grammar``'s language (llguidance).
 
     :param prompt_tokens: the prompt length; tokens after it are the answer, fed to the matcher.
-    :raises ConfigError: the schema is not JSON or llguidance cannot compile it (its message kept).
+    :raises ConfigError: llguidance cannot compile the grammar (its message kept).
     """
 
-    def __init__(self, lltokenizer: Any, schema: dict[str, Any], prompt_tokens: int) -> None:
+    def __init__(self, lltokenizer: Any, grammar: str, prompt_tokens: int) -> None:
         import llguidance
 
-        try:
-            grammar = llguidance.LLMatcher.grammar_from_json_schema(json.dumps(schema))
-        except (TypeError, ValueError) as exc:
-            raise ConfigError(f"json_schema is not a JSON object: {exc}") from None
         problem = llguidance.LLMatcher.validate_grammar(grammar, lltokenizer)
         if problem and not problem.startswith("WARNING"):
-            raise ConfigError(f"json_schema cannot be enforced: {problem}")
+            raise ConfigError(f"the output constraint cannot be enforced: {problem}")
         self.matcher = llguidance.LLMatcher(lltokenizer, grammar, log_level=0)
         self.prompt_tokens = prompt_tokens
         self.vocab = int(lltokenizer.vocab_size)
@@ -68,7 +109,7 @@ class JsonSchemaConstraint(LogitsProcessor):  # type: ignore[misc,unused-ignore]
         if input_ids.shape[-1] > self.prompt_tokens:
             self.matcher.consume_token(int(input_ids[0, -1]))
         if self.matcher.is_error():
-            raise ConfigError(f"json_schema: the constrained answer went off the grammar: {self.matcher.get_error()}")
+            raise ConfigError(f"the constrained answer went off its grammar: {self.matcher.get_error()}")
         self.matcher.unsafe_compute_mask_ptr(self.words.data_ptr(), self.words.numel() * 4)
         allowed = ((self.words.unsqueeze(-1) >> self.bits) & 1).reshape(-1)[: self.vocab].bool()
         width = scores.shape[-1]

@@ -28,7 +28,7 @@ class ToolCallScanner:
 
     def feed(self, text: str) -> str:
         """The answer text of ``text`` that is certainly outside any tool-call block."""
-        buffer, shown = self._held + text, []
+        buffer, shown = self._held + text, list[str]()
         while True:
             if self._inside:
                 end = buffer.find(CLOSE)
