@@ -230,16 +230,18 @@ def test_json_schema_constrains_the_real_model(shared_binding: Any) -> None:
 
     schema = {
         "type": "object",
-        "properties": {"city": {"type": "string", "maxLength": 20}, "population": {"type": "integer"}},
-        "required": ["city", "population"],
+        "properties": {"name": {"type": "string"}, "age": {"type": "integer"}},
+        "required": ["name", "age"],
         "additionalProperties": False,
     }
-    prompt = "Give the capital of France and its population as JSON."
-    result = shared_binding.run(shared_binding.build_request(prompt, json_schema=schema, n_predict=60))
+    prompt = "Describe a person named Ana who is 30 years old, as JSON with her name and age."
+    free = shared_binding.generate_text(prompt, n_predict=40, temperature=0.0)
+    result = shared_binding.run(shared_binding.build_request(prompt, json_schema=schema, n_predict=40, temperature=0.0))
     value = json.loads(result.text)
-    assert set(value) == {"city", "population"}
-    assert isinstance(value["city"], str)
-    assert isinstance(value["population"], int)
+    assert set(value) == {"name", "age"}
+    assert isinstance(value["name"], str)
+    assert isinstance(value["age"], int)
+    assert result.text != free, "the constraint changed nothing (unconstrained, this model adds a key)"
 
 
 def test_smollm2_reports_no_native_tools_and_refuses_them(shared_binding: Any) -> None:
@@ -263,3 +265,28 @@ def test_a_tool_template_gets_the_tools_and_required_calls_are_well_formed(tools
     assert [call.name for call in result.tool_calls] == ["get_weather"]
     assert result.finish_reason == "tool_calls"
     assert "<tool_call>" not in result.text
+    # Random weights never end the city's string, but the grammar shaped everything before it.
+    call = result.tool_calls[0]
+    assert (call.raw_arguments or "").startswith(('{"city":"', '{"name":"get_weather","arguments":{"city":"'))
+
+
+def test_the_tool_call_grammar_takes_a_well_formed_call_and_nothing_else(tools_binding: Any) -> None:
+    """The constraint for tool_choice='required': a <tool_call> block naming an offered tool, compact JSON."""
+    import llguidance
+    from lollms_transformers.llm.structured import guidance_tokenizer, tool_call_grammar
+
+    tokenizer = tools_binding._loaded.tokenizer
+    lltok = guidance_tokenizer(tokenizer)
+
+    def accepts(text: str) -> bool:
+        matcher = llguidance.LLMatcher(lltok, tool_call_grammar([WEATHER_TOOL], "required", False), log_level=0)
+        ids = tokenizer.encode(text, add_special_tokens=False)
+        return bool(matcher.try_consume_tokens(ids) == len(ids) and matcher.is_accepting())
+
+    assert accepts('<tool_call>\n{"name":"get_weather","arguments":{"city":"Paris"}}\n</tool_call>')
+    assert not accepts('<tool_call>\n{"name":"get_time","arguments":{}}\n</tool_call>')
+    assert not accepts('<tool_call>\n{"name":"get_weather","arguments":{}}\n</tool_call>'), "city is required"
+    assert not accepts('<tool_call>\n{ "name":"get_weather","arguments":{"city":"P"}}\n</tool_call>')
+    assert not accepts("Paris is sunny.")
+    with pytest.raises(ConfigError, match="names no offered tool"):
+        tool_call_grammar([WEATHER_TOOL], "get_time", None)

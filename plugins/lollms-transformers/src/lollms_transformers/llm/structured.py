@@ -43,6 +43,19 @@ def guidance_tokenizer(tokenizer: Any) -> Any:
     return llguidance.LLTokenizer(backend.to_str(), eos_token=tokenizer.eos_token_id)
 
 
+def _compact(schema: Any) -> Any:
+    """``schema`` with JSON's optional whitespace turned off.
+
+    With it on, a model may fill its whole answer with newlines that keep the JSON "valid" but
+    never finish it (seen with a small model: 96 lines of blanks); ``", "`` and ``": "`` remain.
+    """
+    if not isinstance(schema, dict):
+        return schema
+    options = dict(schema.get("x-guidance") or {})
+    options.setdefault("whitespace_flexible", False)
+    return {**schema, "x-guidance": options}
+
+
 def json_schema_grammar(schema: dict[str, Any]) -> str:
     """The llguidance grammar of answers matching ``schema``.
 
@@ -51,7 +64,7 @@ def json_schema_grammar(schema: dict[str, Any]) -> str:
     import llguidance
 
     try:
-        grammar: str = llguidance.LLMatcher.grammar_from_json_schema(json.dumps(schema))
+        grammar: str = llguidance.LLMatcher.grammar_from_json_schema(json.dumps(_compact(schema)))
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"json_schema is not a JSON object: {exc}") from None
     return grammar
@@ -81,7 +94,8 @@ def tool_call_grammar(tools: Sequence[Any], choice: str, parallel: bool | None) 
     ]
     block = f'"{OPEN}\\n" call "\\n{CLOSE}"'
     start = f"start: {block}" if parallel is False else f'start: {block} ("\\n" {block})*'
-    grammar: str = llguidance.LLMatcher.grammar_from_lark(f"{start}\ncall: %json {json.dumps({'anyOf': calls})}")
+    schema = json.dumps(_compact({"anyOf": calls}))
+    grammar: str = llguidance.LLMatcher.grammar_from_lark(f"{start}\ncall: %json {schema}")
     return grammar
 
 
