@@ -10,7 +10,11 @@ completion in microseconds) is measured three ways in the same run:
   native async, behind our server);
 * litellm: through the LiteLLM proxy on the same backend, when ``litellm`` (with its proxy
   extras) is importable by this Python or by ``$LITELLM_PYTHON``; otherwise the script says
-  so and compares against the raw backend only.
+  so and compares against the raw backend only. Its ~150 dependencies stay out of our venv:
+  ``python -m venv /tmp/litellm && /tmp/litellm/bin/pip install 'litellm[proxy]'``, then
+  ``LITELLM_PYTHON=/tmp/litellm/bin/python``. It runs offline with
+  ``LITELLM_LOCAL_MODEL_COST_MAP=True`` (set here) and a master key (it refuses to start
+  without one; every side gets the same key).
 
 Sides alternate in ABBA order, each round sends N non-streamed chat completions from C
 concurrent clients (C = 1, 8, 32); medians over rounds are printed with the server
@@ -46,6 +50,7 @@ ANSWER = {
     "choices": [{"index": 0, "message": {"role": "assistant", "content": "ok"}, "finish_reason": "stop"}],
     "usage": {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4},
 }
+KEY = "sk-bench-0123456789abcdef"  # the same key for every side (LiteLLM refuses to start without one)
 BODY = {"model": "canned", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 4}
 
 
@@ -119,7 +124,7 @@ async def load(url: str, concurrency: int, requests: int) -> tuple[float, list[f
         async def worker() -> None:
             for _ in todo:
                 t = time.perf_counter()
-                answer = await client.post(url, json=BODY, headers={"Authorization": "Bearer bench"})
+                answer = await client.post(url, json=BODY, headers={"Authorization": f"Bearer {KEY}"})
                 answer.raise_for_status()
                 latencies.append(time.perf_counter() - t)
 
@@ -155,7 +160,7 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="serve-bench-"))
     backend_port, lollms_port, litellm_port = free_port(), free_port(), free_port()
     backend = f"http://127.0.0.1:{backend_port}"
-    env = {**os.environ, "LOLLMS_API_KEY": "bench"}
+    env = {**os.environ, "LOLLMS_API_KEY": KEY}
     sides: dict[str, tuple[str, int]] = {}
     uvicorn_cmd = [sys.executable, "-m", "uvicorn", "--no-access-log", "--log-level", "warning",
                    "--port", str(backend_port), "serve_overhead:canned_app"]  # fmt: skip
@@ -177,8 +182,14 @@ def main() -> int:
                 "model_list:\n  - model_name: openai/canned\n    litellm_params:\n"
                 f"      model: openai/canned\n      api_base: {backend}/v1\n      api_key: bench\n"
             )
-            lenv = {**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True", "LITELLM_TELEMETRY": "False"}
-            cmd = [litellm, "-m", "litellm", "--config", str(config), "--port", str(litellm_port)]
+            lenv = {
+                **os.environ,
+                "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+                "LITELLM_TELEMETRY": "False",
+                "LITELLM_MASTER_KEY": KEY,
+            }
+            # The proxy's own command sits beside that Python (its package has no __main__).
+            cmd = [str(Path(litellm).parent / "litellm"), "--config", str(config), "--port", str(litellm_port)]
             with process(cmd, f"http://127.0.0.1:{litellm_port}/health/liveliness", lenv, work / "litellm.log") as lp:
                 sides["litellm"] = (f"http://127.0.0.1:{litellm_port}/v1/chat/completions", lp.pid)
                 asyncio.run(load(sides["litellm"][0], 1, 20))
@@ -247,7 +258,7 @@ def startup(lollms: str, backend: str, env: dict[str, str]) -> float:
                 while True:
                     try:
                         answer = httpx.post(f"http://127.0.0.1:{port}/v1/chat/completions", json=BODY,
-                                            headers={"Authorization": "Bearer bench"}, timeout=5)  # fmt: skip
+                                            headers={"Authorization": f"Bearer {KEY}"}, timeout=5)  # fmt: skip
                         if answer.status_code == 200:
                             break
                     except httpx.TransportError:

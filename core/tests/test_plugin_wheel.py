@@ -39,10 +39,25 @@ def lollms_register_bindings():
 """
 
 
-def write_distribution(root: Path, dist: str, name: str, core_api: str) -> Path:
+# An outsider's tools binding (issue 22): found, listed and callable like any other binding.
+TOOLS_BINDING = """
+from lollms_core.bindings import LollmsToolBinding
+
+
+class BirdTools(LollmsToolBinding):
+    def _discover_tools(self):
+        schema = {"type": "object", "properties": {"word": {"type": "string"}}, "required": ["word"]}
+        return [{"name": "chirp", "description": "Chirp a word twice.", "parameters": schema}]
+
+    def _call_tool(self, name, arguments):
+        return arguments["word"] + " " + arguments["word"]
+"""
+
+
+def write_distribution(root: Path, dist: str, name: str, core_api: str, modality: str = "llm") -> Path:
     package = dist.replace("-", "_")
     src = root / dist
-    (src / "src" / package / "llm").mkdir(parents=True)
+    (src / "src" / package / modality).mkdir(parents=True)
     (src / "pyproject.toml").write_text(
         textwrap.dedent(f"""
         [build-system]
@@ -61,10 +76,12 @@ def write_distribution(root: Path, dist: str, name: str, core_api: str) -> Path:
         packages = ["src/{package}"]
         """)
     )
-    (src / "src" / package / "__init__.py").write_text(INIT.format(package=package))
-    (src / "src" / package / "llm" / "__init__.py").write_text(BINDING.replace("{dist}", dist))
-    (src / "src" / package / "llm" / "description.yaml").write_text(
-        f"name: {name}\nmodality: llm\nclass: {package}.llm:Bird\ncore_api: {core_api}\ndescription: a bird\n"
+    (src / "src" / package / "__init__.py").write_text(INIT.format(package=package).replace(".llm", f".{modality}"))
+    code, cls = (TOOLS_BINDING, "BirdTools") if modality == "tools" else (BINDING.replace("{dist}", dist), "Bird")
+    (src / "src" / package / modality / "__init__.py").write_text(code)
+    (src / "src" / package / modality / "description.yaml").write_text(
+        f"name: {name}\nmodality: {modality}\nclass: {package}.{modality}:{cls}\ncore_api: {core_api}\n"
+        "description: a bird\n"
     )
     return src
 
@@ -77,13 +94,14 @@ def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
         write_distribution(root, "lt-bird-a", "bird", "1"),
         write_distribution(root, "lt-bird-b", "bird", "'>=1,<2'"),
         write_distribution(root, "lt-bird-future", "futurebird", "'>=2,<3'"),
+        write_distribution(root, "lt-bird-tools", "birdtools", "1", modality="tools"),
     ]
     wheels = root / "dist"
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--no-input"]
     build = [*pip, "wheel", "--no-deps", "--no-build-isolation", "--no-index", "-w", str(wheels)]
     subprocess.run([*build, *map(str, sources)], check=True, capture_output=True, timeout=300)
     built = sorted(wheels.glob("*.whl"))
-    assert [w.name.split("-")[0] for w in built] == ["lt_bird_a", "lt_bird_b", "lt_bird_future"]
+    assert [w.name.split("-")[0] for w in built] == ["lt_bird_a", "lt_bird_b", "lt_bird_future", "lt_bird_tools"]
     env_dir = root / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(env_dir)], check=True, timeout=120)
     python = env_dir / "bin" / "python"
@@ -102,7 +120,7 @@ def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def run_in(python: Path, code: str, tmp_path: Path) -> str:
     env = {
-        "LOLLMS_LOAD_PLUGINS": "lt-bird-a,lt-bird-b,lt-bird-future",
+        "LOLLMS_LOAD_PLUGINS": "lt-bird-a,lt-bird-b,lt-bird-future,lt-bird-tools",
         "LOLLMS_CACHE_DIR": str(tmp_path / "cache"),
         "PATH": "/usr/bin:/bin",
     }
@@ -141,7 +159,7 @@ def test_wheel_plugins_on_the_command_line(venv: Path, tmp_path: Path) -> None:
         f"import subprocess, sys; sys.exit(subprocess.call([sys.executable, '-c', {code!r}, 'bindings', '--json']))"
     )
     env = {
-        "LOLLMS_LOAD_PLUGINS": "lt-bird-a,lt-bird-b,lt-bird-future",
+        "LOLLMS_LOAD_PLUGINS": "lt-bird-a,lt-bird-b,lt-bird-future,lt-bird-tools",
         "LOLLMS_CACHE_DIR": str(tmp_path / "c"),
         "PATH": "/usr/bin:/bin",
     }
@@ -156,3 +174,42 @@ def test_wheel_plugins_on_the_command_line(venv: Path, tmp_path: Path) -> None:
     gen = [str(venv), "-c", code, "generate", "-b", "lt-bird-b:bird", "tweet"]
     out = subprocess.run(gen, env=env, capture_output=True, text=True, timeout=120, check=False)
     assert (out.returncode, out.stdout) == (0, "lt-bird-b sings tweet\n"), out.stderr
+
+
+TOOLS_LISTING = """
+import json
+import lollms_core
+from lollms_core import LollmsToolBindingManager
+rows = sorted([e.distribution, e.name, e.modality.value, e.status] for e in lollms_core.get_registry().entries)
+tools = LollmsToolBindingManager().create_binding("lt-bird-tools:birdtools")
+called = tools.execute_tool("chirp", {"word": "tweet"})
+print(json.dumps({"rows": rows, "listed": tools.list_tools(), "called": called}))
+"""
+
+
+@pytest.mark.parametrize("first", ["", "import lollms_core", "import lt_bird_tools", "import lt_bird_tools.tools"])
+def test_a_wheel_tools_binding_is_found_listed_and_callable_in_every_import_order(
+    venv: Path, tmp_path: Path, first: str
+) -> None:
+    for _ in range(2):  # cold cache, then warm
+        out = json.loads(run_in(venv, f"{first}\n{TOOLS_LISTING}", tmp_path))
+        assert ["lt-bird-tools", "birdtools", "tools", "ok"] in out["rows"]
+        assert [t["name"] for t in out["listed"]] == ["chirp"]
+        assert out["listed"][0]["parameters"]["required"] == ["word"]
+        assert out["called"] == {"output": "tweet tweet", "status_code": 200}
+
+
+def test_a_wheel_tools_binding_on_the_command_line(venv: Path, tmp_path: Path) -> None:
+    code = "import sys; from lollms_core.cli import main; sys.exit(main(sys.argv[1:]))"
+    env = {
+        "LOLLMS_LOAD_PLUGINS": "lt-bird-tools",
+        "LOLLMS_CACHE_DIR": str(tmp_path / "c"),
+        "PATH": "/usr/bin:/bin",
+    }
+    listing = [str(venv), "-c", code, "tools", "list", "--json"]
+    out = subprocess.run(listing, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert out.returncode == 0, out.stderr
+    assert [(t["name"], t["binding"]) for t in json.loads(out.stdout)] == [("chirp", "birdtools")]
+    call = [str(venv), "-c", code, "tools", "call", "chirp", "--args", '{"word": "hi"}']
+    out = subprocess.run(call, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert (out.returncode, out.stdout) == (0, "hi hi\n"), out.stderr

@@ -192,6 +192,24 @@ def wav_frames(client: openai.OpenAI) -> bytes:
         return w.readframes(w.getnframes())
 
 
+def test_lollms_extras_tokens_context_info_and_voices(server: Running) -> None:
+    base = f"{server.url}/lollms/v1"
+    tokens = httpx.post(f"{base}/tokenize", json={"model": "echo", "text": "round trip text"}).json()
+    assert tokens["count"] == len(tokens["tokens"]) == 3
+    back = httpx.post(f"{base}/detokenize", json={"model": "echo", "tokens": tokens["tokens"]}).json()
+    assert back == {"text": "round trip text"}
+    assert httpx.post(f"{base}/count_tokens", json={"model": "echo", "text": "a b"}).json() == {"count": 2}
+    assert httpx.post(f"{base}/context_size", json={"model": "echo"}).json() == {"context_size": 4096}
+    info = httpx.get(f"{base}/models/echo").json()
+    assert info["info"]["model_name"] == "echo" and info["modality"] == "llm"
+    bad = httpx.post(f"{base}/detokenize", json={"model": "echo", "tokens": ["x"]})
+    assert bad.status_code == 400 and bad.json()["error"]["param"] == "tokens"
+    voices = httpx.get(f"{base}/audio/voices").json()["data"]
+    assert {"id": "echo-low", "model": "speaker"} in voices
+    spoken = httpx.post(f"{base}/audio/speech", json={"model": "speaker", "input": "hi there", "voice": "echo-high"})
+    assert spoken.content[:4] == b"RIFF"
+
+
 def test_speech_format_the_model_cannot_make_is_400(client: openai.OpenAI) -> None:
     with pytest.raises(openai.BadRequestError) as info:
         client.audio.speech.create(model="speaker", input="hi", voice="echo-low", response_format="mp3")

@@ -1,4 +1,4 @@
-"""lollms-core: binding contracts for six modalities, plugin discovery and the LollmsClient facade.
+"""lollms-core: binding contracts for seven modalities, plugin discovery and the LollmsClient facade.
 
 Importing this package builds the binding registry from installed plugins (entry-point
 group ``lollms.bindings``). It imports nothing heavy: engines and HTTP clients load when
@@ -15,6 +15,8 @@ from .bindings import (
     LollmsLLMBindingManager,
     LollmsSTTBinding,
     LollmsSTTBindingManager,
+    LollmsToolBinding,
+    LollmsToolBindingManager,
     LollmsTTIBinding,
     LollmsTTIBindingManager,
     LollmsTTMBinding,
@@ -49,6 +51,8 @@ from .errors import (
     ServerError,
     StructuredContentError,
     ToolChoiceError,
+    ToolNotFoundError,
+    ToolServerError,
 )
 from .hookspecs import hookimpl
 from .registry import BindingSpec, Registry
@@ -121,6 +125,8 @@ __all__ = [
     "LollmsTTSBindingManager",
     "LollmsTTVBinding",
     "LollmsTTVBindingManager",
+    "LollmsToolBinding",
+    "LollmsToolBindingManager",
     "Manifest",
     "ManifestError",
     "MessageNotFoundError",
@@ -138,7 +144,9 @@ __all__ = [
     "ToolCallDelta",
     "ToolChoiceError",
     "ToolDefinition",
+    "ToolNotFoundError",
     "ToolResult",
+    "ToolServerError",
     "__version__",
     "get_registry",
     "hookimpl",

@@ -30,6 +30,7 @@ _BASES = {
     Modality.TTS: ("lollms_core.bindings.tts", "LollmsTTSBinding"),
     Modality.TTV: ("lollms_core.bindings.ttv", "LollmsTTVBinding"),
     Modality.TTM: ("lollms_core.bindings.ttm", "LollmsTTMBinding"),
+    Modality.TOOLS: ("lollms_core.bindings.tools", "LollmsToolBinding"),
 }
 
 #: The three documented statuses (``lollms bindings``): ``unverified`` works but declares no ``core_api``.

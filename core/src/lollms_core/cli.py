@@ -1,4 +1,4 @@
-"""The ``lollms`` command line: list bindings, inspect them, generate, chat, transcribe, speak, draw.
+"""The ``lollms`` command line: list bindings, inspect them, generate, chat, transcribe, speak, draw, tools.
 
 Startup is kept light (argparse and the registry only); a binding's engine is imported
 when a command creates that binding. Errors print one line, ``lollms: error: ...``, and
@@ -47,6 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
     from . import cli_batch
 
     cli_batch.add_commands(sub, _binding_args)
+    from . import cli_tools
+
+    cli_tools.add_commands(sub, _binding_args)
     from .cli_scaffold import add_new_binding_command
 
     add_new_binding_command(sub)
@@ -69,13 +72,13 @@ def _add_listing_commands(sub: Any, cmd: Any) -> None:
     bsub = p.add_subparsers(dest="bindings_command", metavar="show")
     show = bsub.add_parser("show", help="a binding's settings, defaults and which are secret")
     show.add_argument("name")
-    show.add_argument("--modality", choices=["llm", "tti", "stt", "tts", "ttv", "ttm"])
+    show.add_argument("--modality", choices=["llm", "tti", "stt", "tts", "ttv", "ttm", "tools"])
     show.add_argument("--json", action="store_true", help="print JSON")
     show.set_defaults(func=cmd.cmd_bindings_show)
 
     p = sub.add_parser("models", help="list a binding's models (`models pull` downloads one)")
     _binding_args(p, required=False, model=False)
-    p.add_argument("--modality", choices=["llm", "tti", "stt", "tts", "ttv", "ttm"])
+    p.add_argument("--modality", choices=["llm", "tti", "stt", "tts", "ttv", "ttm", "tools"])
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd.cmd_models)
     msub = p.add_subparsers(dest="models_command", metavar="pull")

@@ -36,7 +36,9 @@ if TYPE_CHECKING:
 __all__ = ["MODALITIES", "LollmsClient"]
 
 #: Modality prefixes of the constructor arguments, in order.
-MODALITIES: tuple[str, ...] = tuple(m.value for m in Modality)
+#: The modalities with one binding slot each (``client.llm``...); tools bindings are offered to
+#: the tool loop instead (``generate_with_tools``), several at once.
+MODALITIES: tuple[str, ...] = tuple(m.value for m in Modality if m is not Modality.TOOLS)
 
 # Seed 004's generation formats → (binding name, default base URL or None = the binding's default).
 # OpenAI-compatible servers (vLLM, the LiteLLM proxy, the lollms server) go through `openai`.

@@ -35,6 +35,8 @@ __all__ = [
     "ServerError",
     "StructuredContentError",
     "ToolChoiceError",
+    "ToolNotFoundError",
+    "ToolServerError",
     "error_dict",
 ]
 
@@ -171,6 +173,22 @@ class EngineError(BackendError):
     The message names the binding and the primitive; ``__cause__`` is the engine's own
     exception. Binding authors need not catch engine exceptions themselves.
     """
+
+
+class ToolNotFoundError(LollmsError, LookupError):
+    """A tools binding was asked for a tool it does not offer; the message lists the ones it does."""
+
+
+class ToolServerError(BackendError):
+    """A tool server (an MCP server, a tools binding's backend) failed.
+
+    It did not start, hung, died, answered garbage or listed an invalid tool. ``server`` names
+    it (the configured alias); the binding's other servers keep working.
+    """
+
+    def __init__(self, message: str, *, server: str, status_code: int | None = None) -> None:
+        super().__init__(message, status_code=status_code)
+        self.server = server
 
 
 class ToolChoiceError(BackendError):

@@ -112,7 +112,7 @@ class ELF_COMPLETION_FORMAT(Enum):
 
 
 class Modality(str, Enum):
-    """The six kinds of binding; the value is the manifest's ``modality`` string."""
+    """The seven kinds of binding; the value is the manifest's ``modality`` string."""
 
     LLM = "llm"
     TTI = "tti"
@@ -120,6 +120,7 @@ class Modality(str, Enum):
     TTS = "tts"
     TTV = "ttv"
     TTM = "ttm"
+    TOOLS = "tools"
 
 
 #: An image given to a vision model: a file path, a URL or data URL, raw bytes, or base64 text.

@@ -76,7 +76,7 @@ def create_app(config: ServerConfig) -> Starlette:
         exc: _api_error for exc in (ApiError, LollmsError, ValueError, TypeError, NotImplementedError, LookupError)
     }
     app = Starlette(
-        routes=[*openai_routes(state), *lollms_routes(), *page_routes()],
+        routes=[*openai_routes(state), *lollms_routes(state), *page_routes()],
         middleware=middleware,
         exception_handlers={**handlers, HTTPException: _http_error},
         lifespan=lifespan,

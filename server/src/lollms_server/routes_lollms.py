@@ -2,8 +2,10 @@
 
 Names and shapes follow that binding: ``POST /lollms/v1/tokenize {model, text}`` →
 ``{"tokens", "count"}``, ``POST /lollms/v1/detokenize {model, tokens}`` → ``{"text"}``,
-``POST /lollms/v1/context_size {model}`` → ``{"context_size"}``; plus ``count_tokens`` and the
-model's ``get_model_info()`` at ``GET /lollms/v1/models/{model}``.
+``POST /lollms/v1/context_size {model}`` → ``{"context_size"}``, ``/lollms/v1/audio/speech`` (as
+``/v1``'s) and ``GET /lollms/v1/audio/voices`` → ``{"data": [...]}``; plus ``count_tokens`` and
+the model's ``get_model_info()`` at ``GET /lollms/v1/models/{model}``. The LoLLMS app's own API
+documentation uses the same paths and payloads (``{"model": "binding/model", "text": ...}``).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from starlette.routing import Route
 
 from .errors import ApiError
 from .routes_openai import json_body, state_of
+from .state import ServerState
 
 __all__ = ["health", "lollms_routes"]
 
@@ -88,6 +91,18 @@ async def model_info(request: Request) -> Response:
     return JSONResponse({"id": host.name, "modality": host.modality.value, "binding": host.binding_name, "info": info})
 
 
+async def voices(request: Request) -> Response:
+    """``GET /lollms/v1/audio/voices``: ``{"data": [{"id", "model"}]}``, every voice of every TTS model."""
+    data = []
+    for host in state_of(request).of(Modality.TTS):
+        try:
+            names = await host.call(lambda b: b.list_voices())  # type: ignore[attr-defined]
+        except Exception:  # a model that cannot list its voices (or failed to load) lists none
+            names = []
+        data += [{"id": name, "model": host.name} for name in names]
+    return JSONResponse({"object": "list", "data": data})
+
+
 async def health(request: Request) -> Response:
     """``GET /health``: per model id ``ready``/``loading``/``failing`` (router members too).
 
@@ -102,9 +117,18 @@ async def health(request: Request) -> Response:
     return JSONResponse(body, status_code=200 if any(s == "ready" for s in states) or "loading" in states else 503)
 
 
-def lollms_routes() -> list[Route]:
-    """The ``/lollms/v1`` extras and ``/health``."""
+def lollms_routes(state: ServerState) -> list[Route]:
+    """The ``/lollms/v1`` extras and ``/health`` (speech routes only when a TTS model is configured)."""
+    speech = []
+    if state.of(Modality.TTS):
+        from .routes_openai import audio_speech
+
+        speech = [
+            Route("/lollms/v1/audio/speech", audio_speech, methods=["POST"]),  # the LoLLMS app's copy of /v1's
+            Route("/lollms/v1/audio/voices", voices),
+        ]
     return [
+        *speech,
         Route("/health", health),
         Route("/lollms/v1/tokenize", tokenize, methods=["POST"]),
         Route("/lollms/v1/detokenize", detokenize, methods=["POST"]),

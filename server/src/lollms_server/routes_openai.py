@@ -119,7 +119,7 @@ async def chat_completions(request: Request) -> Response:
     body = await json_body(request)
     host = state.host(body.get("model"), Modality.LLM)
     messages = wire.chat_messages(body)
-    params = wire.sampling(body, state.config.max_tokens)
+    params = {**wire.sampling(body, state.config.max_tokens), **wire.tooling(body)}
     chat = await _build(request, host, messages, params)
     model, cid = host.name, wire.new_id("chatcmpl")
     if not body.get("stream"):
@@ -135,9 +135,14 @@ async def chat_completions(request: Request) -> Response:
         created = int(time.time())
         yield wire.sse(wire.chat_chunk(cid, model, created, first=True, with_usage=include_usage))
         try:
-            item = first
+            item, calls = first, 0
             while not isinstance(item, GenerationResult):
-                if isinstance(item, Chunk) and item.text:
+                if isinstance(item, Chunk) and item.type is MSG_TYPE.MSG_TYPE_TOOL_CALL:
+                    yield wire.sse(
+                        wire.chat_chunk(cid, model, created, item, with_usage=include_usage, tool_index=calls)
+                    )
+                    calls += 1
+                elif isinstance(item, Chunk) and item.text:
                     yield wire.sse(wire.chat_chunk(cid, model, created, item, with_usage=include_usage))
                 item = await events.__anext__()
             result = item

@@ -29,11 +29,14 @@ __all__ = [
     "new_id",
     "sampling",
     "sse",
+    "tool_call_entry",
+    "tooling",
     "usage",
 ]
 
 _ROLES = ("system", "developer", "user", "assistant", "tool")
 _THOUGHT = MSG_TYPE.MSG_TYPE_THOUGHT_CHUNK
+_TOOL_CALL = MSG_TYPE.MSG_TYPE_TOOL_CALL
 
 
 def new_id(prefix: str) -> str:
@@ -108,6 +111,64 @@ def sampling(body: dict[str, Any], max_tokens_cap: int, default_tokens: int | No
     return out
 
 
+def tooling(body: dict[str, Any]) -> dict[str, Any]:
+    """``tools``, ``tool_choice``, ``parallel_tool_calls`` and ``response_format`` as ``build_request`` arguments.
+
+    ``response_format`` ``json_schema`` gives its schema, ``json_object`` any JSON object, ``text``
+    nothing. The binding refuses what it cannot do (a 400 naming the capability).
+    """
+    out: dict[str, Any] = {}
+    tools = body.get("tools")
+    if tools is not None:
+        if not isinstance(tools, list):
+            raise ApiError(400, "'tools' must be a list of {type: 'function', function: {...}}", param="tools")
+        if tools:
+            out["tools"] = tools
+    choice = body.get("tool_choice")
+    if isinstance(choice, dict):
+        function = choice.get("function")
+        choice = function.get("name") if isinstance(function, dict) else None
+        if not isinstance(choice, str):
+            raise ApiError(
+                400, "'tool_choice' object must be {type: 'function', function: {name}}", param="tool_choice"
+            )
+    if choice is not None:
+        if not isinstance(choice, str):
+            raise ApiError(400, "'tool_choice' must be 'auto', 'none', 'required' or a function", param="tool_choice")
+        if choice != "none" or tools:
+            out["tool_choice"] = choice
+    parallel = _field(body, "parallel_tool_calls", (bool,), "a boolean")
+    if parallel is not None and tools:
+        out["parallel_tool_calls"] = parallel
+    fmt = body.get("response_format")
+    if fmt is not None:
+        kind = fmt.get("type") if isinstance(fmt, dict) else None
+        if kind == "json_schema":
+            spec = fmt.get("json_schema")
+            schema = spec.get("schema") if isinstance(spec, dict) else None
+            if not isinstance(schema, dict):
+                raise ApiError(400, "'response_format.json_schema.schema' must be a JSON Schema object",
+                               param="response_format")  # fmt: skip
+            out["json_schema"] = schema
+        elif kind == "json_object":
+            out["json_schema"] = {"type": "object"}
+        elif kind != "text":
+            raise ApiError(400, "'response_format.type' must be 'text', 'json_object' or 'json_schema'",
+                           param="response_format")  # fmt: skip
+    return out
+
+
+def tool_call_entry(call: dict[str, Any], index: int) -> dict[str, Any]:
+    """One ``tool_calls`` entry from a ``MSG_TYPE_TOOL_CALL`` chunk's ``meta["tool_call"]``."""
+    arguments = call.get("raw_arguments") if call.get("error") else json.dumps(call.get("arguments") or {})
+    return {
+        "index": index,
+        "id": call.get("id"),
+        "type": "function",
+        "function": {"name": call.get("name"), "arguments": arguments or ""},
+    }
+
+
 def _content(content: Any, where: str) -> tuple[str | None, list[str]]:
     """Text and image URLs of a message's ``content`` (a string or a list of parts)."""
     if content is None or isinstance(content, str):
@@ -174,6 +235,10 @@ def finish_reason(result: GenerationResult) -> str:
 def chat_completion(cid: str, model: str, result: GenerationResult, prompt_tokens: int | None) -> dict[str, Any]:
     """A ``chat.completion`` object."""
     message: dict[str, Any] = {"role": "assistant", "content": result.text}
+    calls = getattr(result, "tool_calls", ())
+    if calls:
+        message["tool_calls"] = [call.to_openai() for call in calls]
+        message["content"] = result.text or None
     if result.thoughts:
         message["reasoning_content"] = result.thoughts  # the DeepSeek/vLLM field for thinking text
     return {
@@ -195,11 +260,14 @@ def chat_chunk(
     first: bool = False,
     finish: str | None = None,
     with_usage: bool = False,
+    tool_index: int = 0,
 ) -> dict[str, Any]:
     """A ``chat.completion.chunk``: the role first, then text deltas, then the finish reason."""
     delta: dict[str, Any] = {}
     if first:
         delta = {"role": "assistant", "content": ""}
+    elif chunk is not None and chunk.type == _TOOL_CALL:
+        delta = {"tool_calls": [tool_call_entry((chunk.meta or {}).get("tool_call") or {}, tool_index)]}
     elif chunk is not None:
         delta = {"reasoning_content": chunk.text} if chunk.type == _THOUGHT else {"content": chunk.text}
     out: dict[str, Any] = {

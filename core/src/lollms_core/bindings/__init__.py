@@ -12,12 +12,15 @@ from .managers import (
     BindingManager,
     LollmsLLMBindingManager,
     LollmsSTTBindingManager,
+    LollmsTOOLBindingManager,
+    LollmsToolBindingManager,
     LollmsTTIBindingManager,
     LollmsTTMBindingManager,
     LollmsTTSBindingManager,
     LollmsTTVBindingManager,
 )
 from .stt import AudioSource, LollmsSTTBinding
+from .tools import LollmsToolBinding
 from .tti import LollmsTTIBinding
 from .ttm import LollmsTTMBinding
 from .tts import LollmsTTSBinding
@@ -36,6 +39,7 @@ __all__ = [
     "LollmsLLMBindingManager",
     "LollmsSTTBinding",
     "LollmsSTTBindingManager",
+    "LollmsTOOLBindingManager",
     "LollmsTTIBinding",
     "LollmsTTIBindingManager",
     "LollmsTTMBinding",
@@ -44,6 +48,8 @@ __all__ = [
     "LollmsTTSBindingManager",
     "LollmsTTVBinding",
     "LollmsTTVBindingManager",
+    "LollmsToolBinding",
+    "LollmsToolBindingManager",
     "Segment",
     "Transcription",
     "Word",
@@ -62,6 +68,7 @@ BASES: dict[Modality, type[LollmsBinding]] = {
     Modality.TTS: LollmsTTSBinding,
     Modality.TTV: LollmsTTVBinding,
     Modality.TTM: LollmsTTMBinding,
+    Modality.TOOLS: LollmsToolBinding,
 }
 
 

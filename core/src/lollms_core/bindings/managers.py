@@ -14,10 +14,12 @@ __all__ = [
     "BindingManager",
     "LollmsLLMBindingManager",
     "LollmsSTTBindingManager",
+    "LollmsTOOLBindingManager",
     "LollmsTTIBindingManager",
     "LollmsTTMBindingManager",
     "LollmsTTSBindingManager",
     "LollmsTTVBindingManager",
+    "LollmsToolBindingManager",
 ]
 
 
@@ -105,3 +107,13 @@ class LollmsTTMBindingManager(BindingManager):
     """Manager of text-to-music bindings."""
 
     modality = Modality.TTM
+
+
+class LollmsToolBindingManager(BindingManager):
+    """Manager of tools bindings (functions, MCP servers... offered to models)."""
+
+    modality = Modality.TOOLS
+
+
+#: lollms_client's spelling of :class:`LollmsToolBindingManager`.
+LollmsTOOLBindingManager = LollmsToolBindingManager

@@ -9,6 +9,7 @@ from typing import Any
 
 from ..hookspecs import hookimpl
 from ..router import MANIFEST as ROUTER_MANIFEST
+from .python_tools import MANIFEST as PYTHON_TOOLS_MANIFEST
 
 _COMMON = {"author": "lollms", "core_api": 1}
 _DELAY = {
@@ -126,5 +127,5 @@ MANIFESTS: list[dict[str, Any]] = [
 
 @hookimpl
 def lollms_register_bindings() -> list[dict[str, Any]]:
-    """The six echo bindings, and the ``router`` LLM binding."""
-    return [*MANIFESTS, ROUTER_MANIFEST]
+    """The six echo bindings, the ``router`` LLM binding and the ``python`` tools binding."""
+    return [*MANIFESTS, ROUTER_MANIFEST, PYTHON_TOOLS_MANIFEST]

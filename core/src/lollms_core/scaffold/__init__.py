@@ -19,7 +19,7 @@ from ..types import CORE_API_VERSION
 
 __all__ = ["ENGINES", "MODALITIES", "BindingScaffold", "render", "write_scaffold"]
 
-MODALITIES = ("llm", "tti", "stt", "tts", "ttv", "ttm")
+MODALITIES = ("llm", "tti", "stt", "tts", "ttv", "ttm", "tools")
 ENGINES = ("local", "http")
 
 #: What ``core_api:`` says in a new manifest: a PEP 440 range over this contract's major version,
@@ -93,24 +93,29 @@ class BindingScaffold:
         return f"lollms_{self.name}"
 
     @property
+    def kind(self) -> str:
+        """The modality as class names spell it: ``TTS``, ``LLM``... and ``Tool``."""
+        return "Tool" if self.modality == "tools" else self.modality.upper()
+
+    @property
     def cls(self) -> str:
         """Binding class name, e.g. ``ParrotTTSBinding``."""
         camel = "".join(part.capitalize() for part in self.name.split("_"))
-        return f"{camel}{self.modality.upper()}Binding"
+        return f"{camel}{self.kind}Binding"
 
     def values(self) -> dict[str, str]:
         """Placeholder values for the templates."""
         camel = "".join(part.capitalize() for part in self.name.split("_"))
         major, minor = (int(x) for x in _core_version().split(".")[:2])
         core_range = f">={major}.{minor},<{major}.{minor + 1}" if major == 0 else f">={major}.{minor},<{major + 1}"
-        upper = self.modality.upper()
+        upper = self.kind
         values = {
             "name": self.name,
             "dist": self.dist,
             "pkg": self.pkg,
             "cls": self.cls,
             "camel": camel,
-            "title": f"{camel} ({upper})",
+            "title": f"{camel} ({self.modality if self.modality == 'tools' else upper})",
             "modality": self.modality,
             "engine": self.engine,
             "core_api": MANIFEST_CORE_API,
@@ -130,6 +135,8 @@ class BindingScaffold:
         }
         if self.modality == "llm":
             values.update(method="generate_text", primitive="_stream(request)", method_parameters=_LLM_PARAMETERS)
+        elif self.modality == "tools":
+            values.update(method="execute_tool", primitive="_discover_tools() and _call_tool(...)")
         else:
             method, signature, words, parameters = _MEDIA[self.modality]
             values.update(
@@ -149,7 +156,10 @@ class BindingScaffold:
     def files(self) -> dict[str, str]:
         """Relative path -> text of every file of the distribution."""
         flags = {self.modality, self.engine}
-        binding = "binding_llm.py.tmpl" if self.modality == "llm" else "binding_media.py.tmpl"
+        binding = {"llm": "binding_llm.py.tmpl", "tools": "binding_tools.py.tmpl"}.get(
+            self.modality, "binding_media.py.tmpl"
+        )
+        description = "description_tools.yaml.tmpl" if self.modality == "tools" else "description.yaml.tmpl"
         sub = f"src/{self.pkg}/{self.modality}"
         plan = {
             "pyproject.toml": "pyproject.toml.tmpl",
@@ -158,7 +168,7 @@ class BindingScaffold:
             f"src/{self.pkg}/py.typed": None,
             f"{sub}/__init__.py": "binding_init.py.tmpl",
             f"{sub}/binding.py": binding,
-            f"{sub}/description.yaml": "description.yaml.tmpl",
+            f"{sub}/description.yaml": description,
             "tests/test_conformance.py": "test_conformance.py.tmpl",
         }
         engine_file = f"engine_{self.modality}.py.tmpl"

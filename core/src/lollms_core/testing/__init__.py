@@ -17,6 +17,7 @@ __all__ = [
     "TTMBindingTests",
     "TTSBindingTests",
     "TTVBindingTests",
+    "ToolBindingTests",
 ]
 
 _SUITES = {name: "lollms_core.testing.suites" for name in __all__}

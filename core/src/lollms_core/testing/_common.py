@@ -91,7 +91,7 @@ class BindingTestsBase:
     #: Top-level modules ``import lollms_core`` must not load, even with this plugin installed.
     heavy_modules: ClassVar[frozenset[str]] = frozenset(
         {"httpx", "requests", "aiohttp", "openai", "numpy", "torch", "transformers", "xllamacpp", "llama_cpp"}
-        | {"faster_whisper", "ctranslate2", "onnxruntime", "av"}
+        | {"faster_whisper", "ctranslate2", "onnxruntime", "av", "mcp", "httpx2", "anyio"}
     )
 
     @pytest.fixture

@@ -27,6 +27,7 @@ from ._media_suites import (
     TTVBindingTests,
     assert_format,
 )
+from ._tools_binding_suite import ToolBindingTests
 
 __all__ = [
     "BindingTestsBase",
@@ -37,6 +38,7 @@ __all__ = [
     "TTMBindingTests",
     "TTSBindingTests",
     "TTVBindingTests",
+    "ToolBindingTests",
     "assert_format",
     "loose_match",
     "sniff_format",
