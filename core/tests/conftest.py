@@ -30,7 +30,7 @@ def registry_of(*distributions: str) -> Any:
     For the few core tests that exercise a real plugin: they name it instead of depending
     on whatever happens to be installed.
     """
-    from lollms_core.plugins import build_registry
+    from lollms_core.discovery import build_registry
 
     saved = os.environ.get("LOLLMS_LOAD_PLUGINS")
     os.environ["LOLLMS_LOAD_PLUGINS"] = ",".join(distributions)

@@ -89,7 +89,7 @@ def test_transcribe_srt_and_vtt_with_whisper(env, tmp_path):
 
 
 def test_format_segments_for_bindings_without_their_own_writer():
-    from lollms_core.cli_media import format_segments
+    from lollms_core.cli._media import format_segments
 
     segments = [{"start": 0.0, "end": 1.5, "text": " hello "}, {"start": 61.25, "end": 3661.0, "text": "bye"}]
     assert format_segments(segments, "srt") == (

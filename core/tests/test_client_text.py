@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 from lollms_core import ChatRequest, Chunk, LollmsClient, LollmsLLMBinding, ServerError
-from lollms_core._client_text import StructuredContentError
+from lollms_core.errors import StructuredContentError
 from pydantic import BaseModel
 
 
@@ -97,9 +97,10 @@ def test_truncated_echo_answer_with_n_predict_stays_bounded(echo):
     assert code.startswith("a")
 
 
-def test_generate_code_error_dict_unless_strict():
+def test_generate_code_backend_error_is_none_unless_strict():
+    # Issue 26: lollms_client's value (None), no longer the error dict.
     lenient = LollmsClient(llm_binding_name="echo", llm_binding_config={"fail_with": "server"})
-    assert lenient.generate_code("x")["error_type"] == "ServerError"
+    assert lenient.generate_code("x") is None
     strict = LollmsClient(llm_binding_name="echo", llm_binding_config={"fail_with": "server"}, strict=True)
     with pytest.raises(ServerError):
         strict.generate_code("x")
@@ -161,17 +162,17 @@ def test_structured_content_gives_up_after_the_retries():
     assert info.value.last_answer == '{"b": 1}'
 
 
-def test_structured_content_failure_returns_none_unless_strict():
-    # The seeds' rule, and lollms_client's value: None when the model never gives valid JSON.
+def test_structured_content_failure_returns_an_empty_dict_unless_strict():
+    # Issue 26: lollms_client's client value, {} (so `if data:` is false), when the model never gives valid JSON.
     client, llm = scripted('{"b": 1}')
-    assert client.generate_structured_content("give a", SCHEMA, max_retries=1) is None
+    assert client.generate_structured_content("give a", SCHEMA, max_retries=1) == {}
     assert len(llm.requests) == 2
 
 
-def test_structured_content_backend_failure_is_the_error_dict_unless_strict():
+def test_structured_content_backend_failure_is_an_empty_dict_unless_strict():
+    # Issue 26: never a truthy error dict where the caller tests `if data:`.
     failing = LollmsClient(llm_binding_name="echo", llm_binding_config={"fail_with": "server"})
-    out = failing.generate_structured_content("x", SCHEMA)
-    assert out["status"] is False and out["error_type"] == "ServerError"
+    assert failing.generate_structured_content("x", SCHEMA) == {}
     strict = LollmsClient(llm_binding_name="echo", llm_binding_config={"fail_with": "server"}, strict=True)
     with pytest.raises(ServerError):
         strict.generate_structured_content("x", SCHEMA)
@@ -201,8 +202,9 @@ def test_yes_no_from_json_and_from_plain_words(echo):
     assert client.yes_no("Is fire cold?") is False
 
 
-def test_yes_no_that_never_answers_raises():
-    client, _ = scripted("I cannot tell.")
+def test_yes_no_that_never_answers_raises_when_strict():
+    # Issue 26: strict keeps the typed error; the default mode answers False (test_client_return_values).
+    client, _ = scripted("I cannot tell.", strict=True)
     with pytest.raises(StructuredContentError):
         client.yes_no("?")
 

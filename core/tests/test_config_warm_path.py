@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 import yaml
-from lollms_core._config_check import CachedManifest
 from lollms_core.errors import ConfigError
 from lollms_core.http import parse_retry_after
 from lollms_core.manifest import Manifest, parse_manifest
+from lollms_core.manifest._config_check import CachedManifest
 from test_manifest import SEED_001
 
 PARAMS = [

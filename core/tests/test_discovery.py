@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from conftest import PluginSite
 from lollms_core import LollmsLLMBindingManager, Registry
+from lollms_core.discovery import build_registry
 from lollms_core.errors import BindingLoadError
-from lollms_core.plugins import build_registry
 
 HOOK = """
 from lollms_core import hookimpl
@@ -193,7 +193,7 @@ print(json.dumps({{
 def test_warm_import_loads_no_pydantic_yaml_or_engines(plugin_site: PluginSite, tmp_path: Path) -> None:
     """With the manifest cache warm, ``import lollms_core`` (discovering a plugin) stays light."""
     dist, package = plugin_site.add("light", good_files(f"light{plugin_site.tag}"))
-    watched = ["pydantic", "yaml", "asyncio", "httpx", "tiktoken", "lollms_core.manifest", f"{package}.llm"]
+    watched = ["pydantic", "yaml", "asyncio", "httpx", "tiktoken", "lollms_core.manifest._model", f"{package}.llm"]
     script = f"""
 import json, sys, lollms_core
 names = [e.name for e in lollms_core.get_registry().entries if e.status == "ok"]

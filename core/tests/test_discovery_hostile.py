@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from conftest import PluginSite
-from lollms_core.plugins import ManifestCache, build_registry
+from lollms_core.discovery import ManifestCache, build_registry
 
 # The layout docs/writing-a-binding.md shows: hooks in the package __init__, importing hookimpl from lollms_core.
 GUIDE_INIT = """

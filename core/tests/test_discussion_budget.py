@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lollms_core import LollmsDiscussion
-from lollms_core._discussion_llm import SUMMARY_PREFIX
+from lollms_core.discussion._llm import SUMMARY_PREFIX
 from lollms_core.errors import ConfigError
 
 ECHO = lollms_core.LollmsLLMBindingManager().create_binding("echo")

@@ -26,3 +26,14 @@ def test_every_module_on_the_map_exists():
 def test_the_maps_example_runs():
     assert len(python_blocks(DOC)) == 1
     run_python_blocks(DOC)
+
+
+def test_the_layer_table_is_the_one_the_import_graph_test_enforces():
+    from test_import_graph import LAYERS
+
+    text = DOC.read_text()
+    for layer, prefixes in LAYERS:
+        row = next((line for line in text.splitlines() if line.startswith(f"| {layer} |")), None)
+        assert row is not None, f"docs/how-the-core-is-built.md has no row for the layer {layer!r}"
+        for prefix in prefixes:
+            assert f"`{prefix}" in row, f"the {layer!r} row does not name {prefix}"

@@ -43,9 +43,9 @@ def test_every_error_lives_in_errors_and_is_exported():
 
 
 def test_old_import_paths_still_work():
-    from lollms_core._client_text import StructuredContentError
-    from lollms_core._discussion_store import DiscussionNotFoundError, MessageNotFoundError
     from lollms_core.discussion import DiscussionNotFoundError as FromDiscussion
+    from lollms_core.discussion._store import DiscussionNotFoundError, MessageNotFoundError
+    from lollms_core.text_processing.structured import StructuredContentError
 
     assert StructuredContentError is errors.StructuredContentError
     assert DiscussionNotFoundError is FromDiscussion is errors.DiscussionNotFoundError

@@ -20,8 +20,8 @@ from lollms_core import (
     Registry,
     hookimpl,
 )
-from lollms_core._core_api import core_api_mismatch, normalise_core_api
 from lollms_core.errors import ManifestError
+from lollms_core.manifest._core_api import core_api_mismatch, normalise_core_api
 from lollms_core.types import Chunk
 
 

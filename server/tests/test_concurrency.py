@@ -147,3 +147,24 @@ def test_closing_a_host_cancels_what_still_runs_on_it() -> None:
     runner.join(30)
     assert isinstance(outcome[0], GenerationCancelled)
     assert outcome[0].partial_text.count("w") < 40  # stopped before the end of the 40-word answer
+
+
+def test_native_async_binding_leaving_client_closes_the_upstream_http_stream(serve) -> None:  # type: ignore[no-untyped-def]
+    """Server B serves our openai binding (native async) in front of server A (echo): a client leaving B
+    mid-stream cancels B's task, which closes its HTTP stream to A, whose echo generation then stops."""
+    upstream: Running = serve(config(0.05, 4))
+    front: Running = serve({"models": {"relay": {"binding": "openai", "config": {"host_address": upstream.v1,
+                                                                                  "model_name": "slow"}}}})  # fmt: skip
+    assert front.state.hosts["relay"].native_async
+    body = {"model": "relay", "messages": [{"role": "user", "content": WORDS}], "stream": True}
+    with httpx.stream("POST", f"{front.v1}/chat/completions", json=body, timeout=120) as answer:
+        seen = 0
+        for line in answer.iter_lines():
+            seen += line.startswith("data: {")
+            if seen == 4:
+                break
+    echo = upstream.binding("slow")
+    assert wait_for(lambda: echo.streams_closed == 1 and front.state.hosts["relay"].active == 0)
+    assert wait_for(lambda: upstream.state.hosts["slow"].active == 0)
+    chunks = [e for e in observer_plugin.EVENTS if e.kind == "chunk" and e.binding == "echo"]
+    assert len(chunks) < 40  # the echo upstream stopped early, not at the end of its answer

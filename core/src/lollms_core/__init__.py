@@ -12,20 +12,23 @@ from typing import TYPE_CHECKING, Any
 from .bindings import (
     LollmsBinding,
     LollmsLLMBinding,
-    LollmsLLMBindingManager,
     LollmsSTTBinding,
-    LollmsSTTBindingManager,
     LollmsToolBinding,
-    LollmsToolBindingManager,
     LollmsTTIBinding,
-    LollmsTTIBindingManager,
     LollmsTTMBinding,
-    LollmsTTMBindingManager,
     LollmsTTSBinding,
-    LollmsTTSBindingManager,
     LollmsTTVBinding,
+)
+from .discovery import (
+    LollmsLLMBindingManager,
+    LollmsSTTBindingManager,
+    LollmsToolBindingManager,
+    LollmsTTIBindingManager,
+    LollmsTTMBindingManager,
+    LollmsTTSBindingManager,
     LollmsTTVBindingManager,
 )
+from .discovery import default_registry as _default_registry
 from .errors import (
     AllMembersFailedError,
     AmbiguousBindingError,
@@ -75,10 +78,9 @@ from .types import (
 )
 
 if TYPE_CHECKING:
-    from ._discussion_manager import LollmsDataManager
     from .client import LollmsClient
-    from .discussion import LollmsDiscussion, LollmsMessage
-    from .manifest import Manifest, Parameter
+    from .discussion import LollmsDataManager, LollmsDiscussion, LollmsMessage
+    from .manifest._model import Manifest, Parameter
 
 __version__ = "0.1.0"
 
@@ -155,7 +157,7 @@ __all__ = [
 _LAZY = {
     "LollmsClient": "client",
     "LollmsDiscussion": "discussion",
-    "LollmsDataManager": "_discussion_manager",
+    "LollmsDataManager": "discussion",
     "LollmsMessage": "discussion",
     "Manifest": "manifest",
     "Parameter": "manifest",
@@ -176,9 +178,7 @@ def __getattr__(name: str) -> Any:
 
 def get_registry() -> Registry:
     """The registry of installed bindings (built when ``lollms_core`` was imported)."""
-    from ._state import default_registry
-
-    return default_registry()
+    return _default_registry()
 
 
 # Discovery happens here, at import, as the contract promises; hookimpl is defined above,

@@ -25,7 +25,7 @@ import pluggy
 if TYPE_CHECKING:
     import argparse  # annotations only: argparse costs ~1 ms at every import of lollms_core
 
-    from .manifest import Manifest
+    from .manifest._model import Manifest
     from .types import GenerationEvent
 
 __all__ = ["BindingSource", "hookimpl", "hookspec"]

@@ -3,7 +3,22 @@
 A thin alias for migrating code (docs/migrating-from-lollms-client.md); the names live elsewhere.
 """
 
-from ._discussion_manager import LollmsDataManager
-from .discussion import BranchInfo, LollmsDiscussion, LollmsMessage, MessageNode
+from .discussion import (
+    ArtefactManager,
+    ArtefactType,
+    BranchInfo,
+    LollmsDataManager,
+    LollmsDiscussion,
+    LollmsMessage,
+    MessageNode,
+)
 
-__all__ = ["BranchInfo", "LollmsDataManager", "LollmsDiscussion", "LollmsMessage", "MessageNode"]
+__all__ = [
+    "ArtefactManager",
+    "ArtefactType",
+    "BranchInfo",
+    "LollmsDataManager",
+    "LollmsDiscussion",
+    "LollmsMessage",
+    "MessageNode",
+]

@@ -3,6 +3,7 @@
 A thin alias for migrating code (docs/migrating-from-lollms-client.md); the names live elsewhere.
 """
 
-from .bindings import LollmsLLMBinding, LollmsLLMBindingManager
+from .bindings import LollmsLLMBinding
+from .discovery import LollmsLLMBindingManager
 
 __all__ = ["LollmsLLMBinding", "LollmsLLMBindingManager"]

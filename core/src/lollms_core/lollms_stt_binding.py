@@ -3,6 +3,7 @@
 A thin alias for migrating code (docs/migrating-from-lollms-client.md); the names live elsewhere.
 """
 
-from .bindings import LollmsSTTBinding, LollmsSTTBindingManager
+from .bindings import LollmsSTTBinding
+from .discovery import LollmsSTTBindingManager
 
 __all__ = ["LollmsSTTBinding", "LollmsSTTBindingManager"]

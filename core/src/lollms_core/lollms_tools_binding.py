@@ -4,6 +4,7 @@ A thin alias for migrating code (docs/migrating-from-lollms-client.md); the name
 ``LollmsTOOLBindingManager`` is lollms_client's spelling of ``LollmsToolBindingManager``.
 """
 
-from .bindings import LollmsToolBinding, LollmsTOOLBindingManager, LollmsToolBindingManager
+from .bindings import LollmsToolBinding
+from .discovery import LollmsTOOLBindingManager, LollmsToolBindingManager
 
 __all__ = ["LollmsTOOLBindingManager", "LollmsToolBinding", "LollmsToolBindingManager"]

@@ -3,6 +3,7 @@
 A thin alias for migrating code (docs/migrating-from-lollms-client.md); the names live elsewhere.
 """
 
-from .bindings import LollmsTTIBinding, LollmsTTIBindingManager
+from .bindings import LollmsTTIBinding
+from .discovery import LollmsTTIBindingManager
 
 __all__ = ["LollmsTTIBinding", "LollmsTTIBindingManager"]

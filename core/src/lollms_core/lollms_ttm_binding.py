@@ -3,6 +3,7 @@
 A thin alias for migrating code (docs/migrating-from-lollms-client.md); the names live elsewhere.
 """
 
-from .bindings import LollmsTTMBinding, LollmsTTMBindingManager
+from .bindings import LollmsTTMBinding
+from .discovery import LollmsTTMBindingManager
 
 __all__ = ["LollmsTTMBinding", "LollmsTTMBindingManager"]

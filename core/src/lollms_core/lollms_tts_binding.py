@@ -3,6 +3,7 @@
 A thin alias for migrating code (docs/migrating-from-lollms-client.md); the names live elsewhere.
 """
 
-from .bindings import LollmsTTSBinding, LollmsTTSBindingManager
+from .bindings import LollmsTTSBinding
+from .discovery import LollmsTTSBindingManager
 
 __all__ = ["LollmsTTSBinding", "LollmsTTSBindingManager"]

@@ -3,6 +3,7 @@
 A thin alias for migrating code (docs/migrating-from-lollms-client.md); the names live elsewhere.
 """
 
-from .bindings import LollmsTTVBinding, LollmsTTVBindingManager
+from .bindings import LollmsTTVBinding
+from .discovery import LollmsTTVBindingManager
 
 __all__ = ["LollmsTTVBinding", "LollmsTTVBindingManager"]

@@ -71,7 +71,16 @@ def test_models_and_context_size(make_llm: Any) -> None:
     assert info["listed_by_server"] is True
     assert info["context_length"] == 2048  # n_ctx per slot on this server (4 slots x 2048)
     assert llm.load_model("smollm2") is True
-    assert llm.load_model("no-such-model") is False
+    strict = make_llm(strict=True)
+    assert strict.load_model("no-such-model") is False  # strict: the server's list decides
+    assert strict.model_name != "no-such-model"
+
+
+def test_load_model_of_an_unlisted_model_is_lollms_clients_true(make_llm: Any) -> None:
+    # Issue 26: lollms_client's openai binding sets the name without asking (proxies serve unlisted models).
+    llm = make_llm()
+    assert llm.load_model("no-such-model") is True
+    assert llm.model_name == "no-such-model"
 
 
 def test_callback_false_after_three_chunks_stops_the_server(make_llm: Any, llama_server: Any) -> None:

@@ -35,6 +35,7 @@ __all__ = [
 ]
 
 _ROLES = ("system", "developer", "user", "assistant", "tool")
+_MESSAGE_KEYS = ("name", "tool_calls", "tool_call_id")
 _THOUGHT = MSG_TYPE.MSG_TYPE_THOUGHT_CHUNK
 _TOOL_CALL = MSG_TYPE.MSG_TYPE_TOOL_CALL
 
@@ -206,7 +207,9 @@ def chat_messages(body: dict[str, Any]) -> list[dict[str, Any]]:
         if not isinstance(message, dict) or message.get("role") not in _ROLES:
             raise ApiError(400, f"{where}.role must be one of {', '.join(_ROLES)}", param=f"{where}.role")
         text, images = _content(message.get("content"), where)
-        converted = {k: v for k, v in message.items() if k not in ("content", "role")}
+        # Only what a binding understands goes on: OpenAI's other message fields (audio, refusal...)
+        # would reach backends that reject them.
+        converted = {k: message[k] for k in _MESSAGE_KEYS if message.get(k) is not None}
         converted["role"] = "system" if message["role"] == "developer" else message["role"]
         converted["content"] = text if text is not None else ""
         if images:

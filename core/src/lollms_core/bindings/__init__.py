@@ -1,4 +1,9 @@
-"""Binding base classes (one per modality) and their managers."""
+"""Binding base classes: one contract per modality, the streaming machinery and the option helpers.
+
+The managers that list and create bindings (``LollmsLLMBindingManager`` ...) sit above the
+registry, in :mod:`lollms_core.discovery`; ``from lollms_core import LollmsLLMBindingManager`` is
+the import to use.
+"""
 
 from __future__ import annotations
 
@@ -8,17 +13,6 @@ from ..types import Modality
 from ._checks import ENGINE_THREADS_PER_CPU, max_engine_threads
 from .base import LollmsBinding, seed_result
 from .llm import LollmsLLMBinding
-from .managers import (
-    BindingManager,
-    LollmsLLMBindingManager,
-    LollmsSTTBindingManager,
-    LollmsTOOLBindingManager,
-    LollmsToolBindingManager,
-    LollmsTTIBindingManager,
-    LollmsTTMBindingManager,
-    LollmsTTSBindingManager,
-    LollmsTTVBindingManager,
-)
 from .stt import AudioSource, LollmsSTTBinding
 from .tools import LollmsToolBinding
 from .tti import LollmsTTIBinding
@@ -33,23 +27,14 @@ __all__ = [
     "BASES",
     "ENGINE_THREADS_PER_CPU",
     "AudioSource",
-    "BindingManager",
     "LollmsBinding",
     "LollmsLLMBinding",
-    "LollmsLLMBindingManager",
     "LollmsSTTBinding",
-    "LollmsSTTBindingManager",
-    "LollmsTOOLBindingManager",
     "LollmsTTIBinding",
-    "LollmsTTIBindingManager",
     "LollmsTTMBinding",
-    "LollmsTTMBindingManager",
     "LollmsTTSBinding",
-    "LollmsTTSBindingManager",
     "LollmsTTVBinding",
-    "LollmsTTVBindingManager",
     "LollmsToolBinding",
-    "LollmsToolBindingManager",
     "Segment",
     "Transcription",
     "Word",

@@ -6,7 +6,6 @@ or event emission wrong.
 
 from __future__ import annotations
 
-import functools
 import itertools
 import threading
 import time
@@ -15,14 +14,15 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, overload
 
 from .._cancel import CallControl
+from .._seed_rule import seed_rule
 from ..errors import BackendError, error_dict
 from ..types import Chunk, GenerationEvent, Modality
 from ._checks import engine_error
+from ._host import NO_OBSERVERS, BindingRow, EventSink, binding_lookup
 
 if TYPE_CHECKING:
-    from .._config_check import ConfigChecker
-    from ..manifest import BindingConfig, Manifest
-    from ..registry import BindingSpec, Registry
+    from ..manifest._config_check import ConfigChecker
+    from ..manifest._model import BindingConfig, Manifest
 
 __all__ = ["LollmsBinding", "seed_result"]
 
@@ -65,8 +65,11 @@ class LollmsBinding(ABC):
     #: on the class, ``None`` unless the class declares ``manifest = Manifest(...)`` itself.
     manifest = _InstanceManifest()
     #: The registry row this binding was created from (set on the instance before ``__init__``
-    #: by :meth:`BindingSpec.create`; found by package for a class built directly).
-    spec: BindingSpec | None = None
+    #: by ``BindingSpec.create``; for a class built directly, asked of the lookup discovery fills).
+    spec: BindingRow | None = None
+    #: Where this binding's generation events go: the registry it was created from, handed
+    #: over with :attr:`spec` (``None`` until then: see :attr:`registry`).
+    event_sink: EventSink | None = None
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Any:
         """Refuse, with a message a binding author understands, a class missing its primitive."""
@@ -112,25 +115,20 @@ class LollmsBinding(ABC):
         checker = spec.checker if spec is not None else None
         return checker if checker is not None else self._resolve_manifest()
 
-    def _own_spec(self) -> BindingSpec | None:
+    def _own_spec(self) -> BindingRow | None:
         """The registry row of this instance.
 
-        For a class built directly (as seed code does): the default registry's row for its
-        class or package, remembered on the instance (never on the class).
+        Handed over at creation by a registry; for a class built directly (as seed code does),
+        the row the lookup slot finds for its class or package, remembered on the instance
+        (never on the class).
         """
         if self.spec is not None:
             return self.spec
-        from .._state import default_registry
-
-        cls = type(self)
-        here = f"{cls.__module__}:{cls.__qualname__}"
-        for spec in default_registry().entries:
-            if not (spec.usable and spec.modality == cls.modality):
-                continue
-            if spec.class_path == here or (spec.package and cls.__module__.startswith(spec.package)):
-                self.spec = spec
-                return spec
-        return None
+        lookup = binding_lookup()
+        found = lookup.row_for(type(self)) if lookup is not None else None
+        if found is not None:
+            self.spec = found
+        return found
 
     def _resolve_manifest(self) -> Manifest:
         declared = self._declared_manifest()
@@ -139,21 +137,24 @@ class LollmsBinding(ABC):
         spec = self._own_spec()
         if spec is not None and spec.manifest is not None:
             return spec.manifest  # built once per row, from the cached data, on first need
-        from .. import manifest as manifest_module
+        from ..manifest import _model as manifest_module
 
         fallback = manifest_module.Manifest(name=type(self).__name__.lower(), modality=type(self).modality)
         self.manifest = fallback
         return fallback
 
     @property
-    def registry(self) -> Registry:
-        """The registry this binding came from (its hooks receive this binding's events)."""
-        spec = self.spec
-        if spec is not None and spec.registry is not None:
-            return spec.registry
-        from .._state import default_registry
+    def registry(self) -> EventSink:
+        """Where this binding's events go: the registry it came from (its hooks receive them).
 
-        return default_registry()
+        A binding built directly, without a registry, uses the lookup slot's sink (the default
+        registry once ``lollms_core`` is imported).
+        """
+        sink = self.event_sink
+        if sink is not None:
+            return sink
+        lookup = binding_lookup()
+        return lookup.event_sink() if lookup is not None else NO_OBSERVERS
 
     # -- cancellation -----------------------------------------------------------------
 
@@ -274,20 +275,14 @@ class LollmsBinding(ABC):
         return f"<{type(self).__name__} {self.modality.value}:{self.binding_name} model={self.model_name!r}>"
 
 
+_SEED_RESULT = seed_rule(error_dict, on=(BackendError,))
+
+
 def seed_result(method: Callable[..., Any]) -> Callable[..., Any]:
     """Apply the one error rule to a seed-named generation method.
 
     A :class:`BackendError` becomes ``{"status": False, "error": ..., "error_type": ...}``
     unless the binding was made with ``strict=True``. Every other exception propagates.
+    (The rule itself, shared with the client and the text processor: ``lollms_core._seed_rule``.)
     """
-
-    @functools.wraps(method)
-    def wrapper(self: LollmsBinding, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return method(self, *args, **kwargs)
-        except BackendError as exc:
-            if self.strict:
-                raise
-            return error_dict(exc)
-
-    return wrapper
+    return _SEED_RESULT(method)

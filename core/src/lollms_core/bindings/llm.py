@@ -12,9 +12,9 @@ import functools
 from abc import abstractmethod
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator
 from dataclasses import replace
-from typing import Any, ClassVar, Union
+from typing import TYPE_CHECKING, Any, ClassVar, Union
 
-from ..errors import BackendError, CallbackError, ConfigError, NotSupportedError, ServerError, error_dict
+from ..errors import CallbackError, ConfigError, NotSupportedError, ServerError
 from ..text import split_discussion as _split_discussion
 from ..types import (
     ChatRequest,
@@ -25,13 +25,18 @@ from ..types import (
     Message,
     Modality,
     StreamingCallback,
+    ToolCall,
+    ToolCallDelta,
 )
+from ._seed000 import Seed000Generate
 from ._streaming import Call, Delivery, TaskInterrupt, closable, enter_call, leave_call, stream_in_thread
 from ._text_check import check_encodable, check_messages_encodable
 from ._tool_stream import prepare_tools
 from .base import LollmsBinding, seed_result
-from .legacy import Seed000Generate
 from .options import SAMPLING_OPTIONS, merge_options
+
+if TYPE_CHECKING:
+    from ..text_processing import LollmsTextProcessor
 
 __all__ = ["LollmsLLMBinding"]
 
@@ -51,6 +56,13 @@ class LollmsLLMBinding(Seed000Generate, LollmsBinding):
         super().__init__(**config)
         #: Sampling defaults applied to every call (the client sets these); per-call values win.
         self.default_options = GenerationOptions()
+
+    @functools.cached_property
+    def tp(self) -> LollmsTextProcessor:
+        """lollms_client's text processor of this binding: ``generate_code``, ``yes_no``... (built on first use)."""
+        from ..text_processing import LollmsTextProcessor
+
+        return LollmsTextProcessor(self)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -78,7 +90,7 @@ class LollmsLLMBinding(Seed000Generate, LollmsBinding):
     # == the primitive a binding implements ===========================================
 
     @abstractmethod
-    def _stream(self, request: ChatRequest) -> Iterator[Chunk]:
+    def _stream(self, request: ChatRequest) -> Iterator[Chunk | ToolCallDelta | ToolCall]:
         """Yield the answer as :class:`Chunk` objects.
 
         Clean up in ``finally``: the base calls ``close()`` on this generator to stop
@@ -86,7 +98,7 @@ class LollmsLLMBinding(Seed000Generate, LollmsBinding):
         reaches callers as an :class:`~lollms_core.errors.EngineError`.
         """
 
-    async def _astream(self, request: ChatRequest) -> AsyncIterator[Chunk]:
+    async def _astream(self, request: ChatRequest) -> AsyncIterator[Chunk | ToolCallDelta | ToolCall]:
         """Async form of :meth:`_stream`. The default runs ``_stream`` in a worker thread."""
         async for chunk in stream_in_thread(self._stream(request)):
             yield chunk
@@ -274,7 +286,7 @@ class LollmsLLMBinding(Seed000Generate, LollmsBinding):
         self, discussion: Any, streaming_callback: StreamingCallback | None = None, **kwargs: Any
     ) -> str | dict[str, Any]:
         """Generate the next turn of a :class:`~lollms_core.LollmsDiscussion` (or a message list)."""
-        messages = discussion if isinstance(discussion, list) else discussion.export("openai_chat")
+        messages = discussion if isinstance(discussion, list) else discussion.export("messages")
         kwargs.pop("stream", None)
         return self.run(self.build_request(messages, **kwargs), streaming_callback).text
 
@@ -364,6 +376,7 @@ class LollmsLLMBinding(Seed000Generate, LollmsBinding):
         """
         return self._aiterate(lambda: self.build_request(prompt, method="generate_text", **kwargs), None, "astream")
 
+    @seed_result
     async def agenerate_text(
         self,
         prompt: str,
@@ -376,24 +389,20 @@ class LollmsLLMBinding(Seed000Generate, LollmsBinding):
         """Async :meth:`generate_text` (same error rule)."""
         kwargs.pop("stream", None)
         request = self.build_request(prompt, images=images, system_prompt=system_prompt, n_predict=n_predict, **kwargs)
-        try:
-            return (await self.arun(request, streaming_callback)).text
-        except BackendError as exc:
-            if self.strict:
-                raise
-            return error_dict(exc)
+        return (await self.arun(request, streaming_callback)).text
 
     async def agenerate_from_messages(
         self, messages: list[Message], streaming_callback: StreamingCallback | None = None, **kwargs: Any
     ) -> str | dict[str, Any]:
         """Async :meth:`generate_from_messages`."""
-        return await self.agenerate_text(messages, streaming_callback=streaming_callback, **kwargs)  # type: ignore[arg-type]
+        out: str | dict[str, Any] = await self.agenerate_text(messages, streaming_callback=streaming_callback, **kwargs)
+        return out
 
     async def achat(
         self, discussion: Any, streaming_callback: StreamingCallback | None = None, **kwargs: Any
     ) -> str | dict[str, Any]:
         """Async :meth:`chat`."""
-        messages = discussion if isinstance(discussion, list) else discussion.export("openai_chat")
+        messages = discussion if isinstance(discussion, list) else discussion.export("messages")
         return await self.agenerate_from_messages(messages, streaming_callback, **kwargs)
 
     # == the rest of seed 002's contract ================================================

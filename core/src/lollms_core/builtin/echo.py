@@ -29,7 +29,7 @@ from ..bindings import (
     LollmsTTVBinding,
 )
 from ..media import sniff_format
-from ..types import MSG_TYPE, ChatRequest, Chunk, ImageInput
+from ..types import MSG_TYPE, ChatRequest, Chunk, ImageInput, ToolCallDelta
 from ._echo_tools import echo_tool_stream
 
 __all__ = [
@@ -102,13 +102,13 @@ class EchoLLMBinding(LollmsLLMBinding):
         self.streams_opened = 0
         self.streams_closed = 0
 
-    def _stream(self, request: ChatRequest) -> Iterator[Chunk]:
+    def _stream(self, request: ChatRequest) -> Iterator[Chunk | ToolCallDelta]:
         self.streams_opened += 1
         try:
             _maybe_fail(self)
             scripted = echo_tool_stream(request, str(self.config.get("tool_calling") or "native"))
             if scripted is not None:  # tool calls or constrained output: see _echo_tools
-                yield from scripted  # type: ignore[misc]
+                yield from scripted
                 yield Chunk("", meta={"finish_reason": "stop"})
                 return
             last = next((m for m in reversed(request.messages) if m.get("role") == "user"), {"content": ""})

@@ -27,8 +27,9 @@ from ..errors import (
 )
 
 if TYPE_CHECKING:
+    from ..bindings._streaming import StreamItem
     from ..bindings.llm import LollmsLLMBinding
-    from ..types import Chunk, Message
+    from ..types import Message
 
 __all__ = ["Attempt", "Member", "Pool", "prefix_key", "should_fail_over"]
 
@@ -256,13 +257,13 @@ class Attempt:
         self.pool, self.member = pool, member
         self.t0 = time.perf_counter()
         self.delivered = False
-        self.held: list[Chunk] = []
+        self.held: list[StreamItem] = []
 
-    def feed(self, chunk: Chunk) -> list[Chunk]:
-        """The chunks to pass on now that ``chunk`` arrived."""
+    def feed(self, chunk: StreamItem) -> list[StreamItem]:
+        """The chunks to pass on now that ``chunk`` arrived (a tool-call delta counts as delivered output)."""
         if self.delivered:
             return [chunk]
-        if not chunk.text:
+        if not getattr(chunk, "text", True):  # a ToolCallDelta has no text attribute: it is output
             self.held.append(chunk)
             return []
         self.pool.first_chunk(self.member, time.perf_counter() - self.t0)
@@ -283,7 +284,7 @@ class Attempt:
         self.pool.failed(self.member, exc, cool=fail_over)
         return fail_over and not self.delivered
 
-    def finished(self) -> list[Chunk]:
+    def finished(self) -> list[StreamItem]:
         """Record the success; return the chunks still held (an answer without text)."""
         if not self.delivered:
             self.pool.first_chunk(self.member, time.perf_counter() - self.t0)

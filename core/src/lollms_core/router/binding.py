@@ -14,10 +14,11 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import replace
 from typing import Any, TypeVar
 
-from ..bindings._streaming import closable
+from ..bindings._streaming import StreamItem, closable
 from ..bindings.llm import LollmsLLMBinding
 from ..errors import BindingNotFoundError, ConfigError, LollmsError, NotSupportedError
-from ..types import ChatRequest, Chunk, Modality
+from ..registry import Registry
+from ..types import ChatRequest, Modality
 from ._pool import Attempt, Member, Pool, prefix_key, should_fail_over
 
 __all__ = ["RouterBinding"]
@@ -60,9 +61,14 @@ class RouterBinding(LollmsLLMBinding):
         ]  # fmt: skip
         self.config = type(self.config)({**self.config, "members": shown})
 
-    def _make_member(self, index: int, entry: Any) -> Member:
-        from ..bindings.managers import LollmsLLMBindingManager
+    def _members_registry(self) -> Registry:
+        """The registry this router came from: its members are made from the same table."""
+        sink = self.registry
+        if not isinstance(sink, Registry):
+            raise ConfigError("llm binding 'router' needs a registry to make its members: create it through one")
+        return sink
 
+    def _make_member(self, index: int, entry: Any) -> Member:
         where = f"llm binding 'router': member #{index}"
         if not isinstance(entry, dict):
             raise ConfigError(f"{where} must be a mapping like {{binding: openai, host_address: ...}}, got {entry!r}")
@@ -77,11 +83,12 @@ class RouterBinding(LollmsLLMBinding):
             raise ConfigError(f"{where}: 'max_concurrency' must be an integer >= 0 (0: no limit), got {limit!r}")
         config = {k: v for k, v in entry.items() if k not in _MEMBER_KEYS}
         try:
-            spec = self.registry.get(Modality.LLM, name)
+            registry = self._members_registry()
+            spec = registry.get(Modality.LLM, name)
             checker = spec.checker  # the cached manifest: no pydantic on the warm path
             if checker is not None and checker.parameter("max_retries") is not None:
                 config.setdefault("max_retries", 0)
-            binding = LollmsLLMBindingManager(registry=self.registry).create_binding(name, strict=True, **config)
+            binding = registry.create(Modality.LLM, name, strict=True, **config)
         except (ConfigError, BindingNotFoundError) as exc:
             raise type(exc)(f"{where} ({name}): {exc}") from None
         if not isinstance(binding, LollmsLLMBinding):
@@ -121,9 +128,47 @@ class RouterBinding(LollmsLLMBinding):
     def _key(self, request: ChatRequest) -> str | None:
         return prefix_key(request.messages) if self.pool.strategy == "prefix-affinity" else None
 
-    def _stream(self, request: ChatRequest) -> Iterator[Chunk]:
-        """Stream from one member; move to another if it fails before delivering its first chunk."""
-        key, tried = self._key(request), set[int]()
+    # == capabilities =======================================================================
+
+    def supports_tools(self, model: str | None = None) -> bool:
+        """True when at least one member supports native tools (tool requests go only to those)."""
+        return any(_capable(m.binding.supports_tools, model) for m in self.pool.members)
+
+    def supports_json_schema(self, model: str | None = None) -> bool:
+        """True when at least one member constrains output to a JSON Schema (such requests go only to those)."""
+        return any(_capable(m.binding.supports_json_schema, model) for m in self.pool.members)
+
+    def _skipped(self, request: ChatRequest) -> set[int]:
+        """Members that cannot serve ``request`` (tools or json_schema they lack), as if already tried.
+
+        :raises NotSupportedError: no member can; the message names each member and what it lacks.
+        """
+        needs: list[tuple[str, str]] = []
+        if request.tools and request.tool_choice != "none":
+            needs.append(("supports_tools", "native tools"))
+        if request.json_schema is not None:
+            needs.append(("supports_json_schema", "constrained JSON output (json_schema)"))
+        if not needs:
+            return set()
+        lacking: dict[int, list[str]] = {}
+        for m in self.pool.members:
+            missing = [what for method, what in needs if not _capable(getattr(m.binding, method), request.model)]
+            if missing:
+                lacking[m.index] = missing
+        if len(lacking) == len(self.pool.members):
+            detail = "; ".join(f"#{m.index} {m.label} lacks {', '.join(lacking[m.index])}" for m in self.pool.members)
+            raise NotSupportedError(
+                f"router: no member can take this request ({detail}). Add a member that supports it, "
+                "or use tool_mode='prompt' (tools described in the prompt, no native support needed)"
+            )
+        return set(lacking)
+
+    def _stream(self, request: ChatRequest) -> Iterator[StreamItem]:
+        """Stream from one member; move to another if it fails before delivering its first chunk.
+
+        Tool and json_schema requests go only to members that support them.
+        """
+        key, tried = self._key(request), self._skipped(request)
         while True:
             attempt = Attempt(self.pool, self._choose_blocking(tried, key))
             tried.add(attempt.member.index)
@@ -141,9 +186,9 @@ class RouterBinding(LollmsLLMBinding):
             yield from attempt.finished()
             return
 
-    async def _astream(self, request: ChatRequest) -> AsyncIterator[Chunk]:
+    async def _astream(self, request: ChatRequest) -> AsyncIterator[StreamItem]:
         """Async twin of :meth:`_stream`, over each member's ``_astream`` (native when the member has one)."""
-        key, tried = self._key(request), set[int]()
+        key, tried = self._key(request), self._skipped(request)
         while True:
             attempt = Attempt(self.pool, await self._choose_async(tried, key))
             tried.add(attempt.member.index)
@@ -316,6 +361,18 @@ class RouterBinding(LollmsLLMBinding):
 
     def __repr__(self) -> str:
         return f"<RouterBinding strategy={self.pool.strategy} members={[m.label for m in self.pool.members]}>"
+
+
+def _capable(check: Callable[[str | None], bool], model: str | None) -> bool:
+    """A member's capability answer.
+
+    One that cannot answer (server down) is not ruled out here: sending it the request decides,
+    with the usual fail-over.
+    """
+    try:
+        return bool(check(model))
+    except Exception:
+        return True
 
 
 def _call_options(binding: LollmsLLMBinding) -> frozenset[str]:

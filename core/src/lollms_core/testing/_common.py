@@ -108,7 +108,7 @@ class BindingTestsBase:
 
     def test_manifest_is_valid(self, binding: Any) -> None:
         """The class carries a validated Manifest of the suite's modality."""
-        from ..manifest import Manifest
+        from ..manifest._model import Manifest
 
         manifest = binding._resolve_manifest()
         assert isinstance(manifest, Manifest), f"{type(binding).__name__} has no Manifest (got {manifest!r})"

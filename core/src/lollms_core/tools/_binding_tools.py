@@ -116,7 +116,7 @@ class ToolBindings:
 
         :raises ConfigError: a malformed name or config (nothing is built then).
         """
-        from ..bindings.managers import LollmsToolBindingManager
+        from ..discovery.managers import LollmsToolBindingManager
 
         aliases = _aliases(names)
         configs = configs or {}

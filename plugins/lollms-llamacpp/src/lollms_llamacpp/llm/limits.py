@@ -11,16 +11,26 @@ read from the GGUF header) is checked here, on every load: at construction, on
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from lollms_core.bindings import ENGINE_THREADS_PER_CPU, max_engine_threads
 from lollms_core.errors import ConfigError
 
 if TYPE_CHECKING:
-    from .engine import EngineSettings
     from .gguf_header import GGUFHeader
 
+
 __all__ = ["MAX_CONTEXT", "THREADS_PER_CPU", "check_load_settings", "effective_context", "max_threads"]
+
+
+class LoadSettings(Protocol):
+    """The load settings checked here (``engine.EngineSettings``; engine.py imports this module)."""
+
+    @property
+    def n_threads(self) -> int: ...
+    @property
+    def ctx_size(self) -> int: ...
+
 
 #: The core's limit for every local engine (kept under this name for this module's readers).
 THREADS_PER_CPU = ENGINE_THREADS_PER_CPU
@@ -47,7 +57,7 @@ def effective_context(header: GGUFHeader, requested: int) -> int:
     return min(requested, cap) if requested > 0 else cap
 
 
-def check_load_settings(settings: EngineSettings, header: GGUFHeader) -> None:
+def check_load_settings(settings: LoadSettings, header: GGUFHeader) -> None:
     """Refuse settings llama.cpp would crash or stall on, naming the value and the limit.
 
     ``ctx_size`` above the model's training context is not an error: the engine caps it
