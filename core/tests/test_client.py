@@ -78,10 +78,9 @@ def test_config_without_a_binding_name_is_refused():
 def test_generation_format_of_an_unpublished_binding_names_no_pip_line(monkeypatch):
     # No pip line for a package we do not publish (issue 10.9: typo-squatting): here, as if
     # lollms-transformers were not ours.
-    from lollms_core import registry
+    from lollms_core.registry import KNOWN_BINDINGS
 
-    unpublished = {k: v for k, v in registry.KNOWN_BINDINGS.items() if k != "transformers"}
-    monkeypatch.setattr(registry, "KNOWN_BINDINGS", unpublished)
+    monkeypatch.delitem(KNOWN_BINDINGS, "transformers")  # the one table, wherever it is imported from
     with pytest.raises(BindingNotFoundError, match=r"'transformers' llm binding.*Pass llm_binding_name=") as caught:
         LollmsClient(default_generation_mode=ELF_GENERATION_FORMAT.TRANSFORMERS)
     assert "pip install" not in str(caught.value)
