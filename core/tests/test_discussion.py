@@ -79,8 +79,16 @@ def test_token_counts_come_from_the_clients_binding(client, echo):
 def test_images_are_kept_as_text_and_exported(tmp_path):
     d = LollmsDiscussion.create_new()
     d.add_message(sender="user", content="look", images=[b"\x89PNG", tmp_path / "a.png", "http://x/y.png"])
-    (msg,) = d.export("openai_chat")
+    assert d.get_messages()[0].images == ["iVBORw==", str(tmp_path / "a.png"), "http://x/y.png"]
+    (msg,) = d.export("messages")  # what the bindings consume
     assert msg["images"] == ["iVBORw==", str(tmp_path / "a.png"), "http://x/y.png"]
+    (msg,) = d.export("openai_chat")  # OpenAI content parts, as lollms_client exports them
+    assert msg["content"][0] == {"type": "text", "text": "look"}
+    assert [p["image_url"]["url"] for p in msg["content"][1:]] == [
+        "data:image/png;base64,iVBORw==",
+        str(tmp_path / "a.png"),  # unreadable: passed as given, like lollms_client
+        "http://x/y.png",
+    ]
 
 
 def test_parent_id_branches_and_switch_branch_follows_the_newest_replies():
@@ -91,15 +99,24 @@ def test_parent_id_branches_and_switch_branch_follows_the_newest_replies():
     a1b = d.add_message(sender="assistant", content="a1 again", parent_id=u1.id)
     assert [m.content for m in d.get_messages()] == ["q1", "a1 again"]
     assert [m.id for m in d.get_children(u1.id)] == [a1.id, a1b.id]
-    assert d.switch_branch(a1.id).id == u2.id  # deepest descendant
+    assert d.switch_branch(a1.id) is True  # lollms_client's return value
+    assert d.active_leaf_id == u2.id  # deepest descendant
     assert [m.content for m in d.get_messages()] == ["q1", "a1", "q2"]
     u3 = d.add_message(sender="user", content="q3 on the second branch", parent_id=a1b.id)
     d.add_message(sender="assistant", content="old reply", parent_id=u1.id)
     # From the root, the newest reply to u1 wins: the "old reply" leaf, not u3.
-    assert d.switch_branch(u1.id).content == "old reply"
-    assert d.switch_branch(u3.id).id == u3.id  # a leaf is its own branch end
+    d.switch_branch(u1.id)
+    assert d.get_message(d.active_leaf_id).content == "old reply"
+    d.switch_branch(u3.id)
+    assert d.active_leaf_id == u3.id  # a leaf is its own branch end
+    assert d.switch_branch("nope") is False  # lollms_client's value; nothing changes
+    assert d.get_message("nope") is None
+    assert d.active_leaf_id == u3.id
+    d.strict = True  # typed errors instead of lollms_client's values
     with pytest.raises(MessageNotFoundError, match="no message 'nope'"):
         d.switch_branch("nope")
+    with pytest.raises(MessageNotFoundError, match="no message 'nope'"):
+        d.get_message("nope")
     with pytest.raises(MessageNotFoundError):
         d.add_message(sender="user", content="x", parent_id="nope")
 
@@ -181,7 +198,8 @@ def test_regenerate_adds_a_sibling_answer_and_keeps_the_old_branch(client):
     assert second.content == "hello"
     assert [m.id for m in d.get_children(user_id)] == [first.id, second.id]
     assert d.get_messages()[-1].id == second.id
-    assert d.switch_branch(first.id).content == "hello there"
+    assert d.switch_branch(first.id) is True
+    assert d.get_message(d.active_leaf_id).content == "hello there"
 
 
 def test_regenerate_with_nothing_to_answer_is_an_error(client):

@@ -13,12 +13,16 @@ import pytest
 from lollms_core import LollmsDiscussion
 from lollms_core.errors import ConfigError
 
+PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII="
+
 
 @pytest.fixture
 def disc(tmp_path):
     d = LollmsDiscussion.create_new(db_path=tmp_path / "d.sqlite", title="t")
-    d.add_message(sender="user", content="hello")
+    d.add_message(sender="user", content="hello", images=[PNG])
     d.add_message(sender="assistant", content="hi")
+    d.add_discussion_image(PNG)
+    d.artefacts.add("plan.md", content="v1", active=True)
     yield d
     d.close()
 
@@ -38,6 +42,16 @@ FAILING_OPS = {
     "add_message content surrogate": lambda d: d.add_message(sender="user", content="a\ud800"),
     "add_message metadata not JSON": lambda d: d.add_message(sender="user", content="a", metadata={"x": {1, 2}}),
     "add_message image surrogate": lambda d: d.add_message(sender="user", content="a", images=["\ud800"]),
+    "memory surrogate": lambda d: setattr(d, "memory", "x\ud800"),
+    "user_data_zone surrogate": lambda d: setattr(d, "user_data_zone", "x\ud800"),
+    "add_discussion_image surrogate": lambda d: d.add_discussion_image("x\ud800"),
+    "artefacts.add content surrogate": lambda d: d.artefacts.add("new", content="x\ud800"),
+    "artefacts.add extra not JSON": lambda d: d.artefacts.add("new", blob=object()),
+    "artefacts.update surrogate": lambda d: d.artefacts.update("plan.md", new_content="x\ud800"),
+    "set_branch_label surrogate": lambda d: d.set_branch_label(d.active_leaf_id, "x\ud800"),
+    "merge_branches separator surrogate": lambda d: d.merge_branches(
+        d.active_leaf_id, d.get_messages()[0].id, separator_content="x\ud800"
+    ),
 }
 
 
@@ -71,6 +85,18 @@ CLOSED_STORE_OPS = {
     "prune_branch": lambda d: d.prune_branch(d.get_messages()[-1].id),
     "active_branch_id": lambda d: setattr(d, "active_branch_id", d.get_messages()[0].id),
     "fork_from": lambda d: d.fork_from(d.get_messages()[0].id, initial_content="x"),
+    "memory": lambda d: setattr(d, "memory", "changed"),
+    "personality_data_zone": lambda d: setattr(d, "personality_data_zone", "changed"),
+    "add_discussion_image": lambda d: d.add_discussion_image(PNG),
+    "toggle_discussion_image_activation": lambda d: d.toggle_discussion_image_activation(0),
+    "remove_discussion_image": lambda d: d.remove_discussion_image(0),
+    "message toggle_image_activation": lambda d: d.get_messages()[0].toggle_image_activation(0),
+    "artefacts.add": lambda d: d.artefacts.add("other.md", content="x"),
+    "artefacts.update": lambda d: d.artefacts.update("plan.md", new_content="v2"),
+    "artefacts.remove": lambda d: d.artefacts.remove("plan.md"),
+    "artefacts.deactivate": lambda d: d.artefacts.deactivate("plan.md"),
+    "set_branch_label": lambda d: d.set_branch_label(d.active_leaf_id, "label"),
+    "merge_branches": lambda d: d.merge_branches(d.get_messages()[-1].id, d.get_messages()[0].id),
 }
 
 
@@ -85,6 +111,20 @@ def test_write_failure_leaves_memory_unchanged(disc, op):
         op(disc)
     assert disc.export("json") == before
     disc._store.__init__(disc._store.path)  # reopen the same file
+    assert_same_as_disk(disc)
+
+
+def test_a_bad_index_or_title_changes_nothing(disc):
+    before = disc.export("json")
+    with pytest.raises(IndexError):
+        disc.toggle_discussion_image_activation(3)
+    with pytest.raises(IndexError):
+        disc.get_messages()[0].toggle_image_activation(1)
+    with pytest.raises(ConfigError):
+        disc.artefacts.activate("missing.md")
+    with pytest.raises(TypeError):
+        disc.memory = 3
+    assert disc.export("json") == before
     assert_same_as_disk(disc)
 
 

@@ -124,7 +124,7 @@ def test_database_uses_wal_and_records_its_schema_version(tmp_path):
     LollmsDiscussion.create_new(db_path=db).close()
     con = sqlite3.connect(db)
     assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 1
+    assert con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2  # 2: zones, images, artefacts
     con.close()
 
 
@@ -133,7 +133,7 @@ def test_a_database_from_a_newer_lollms_is_refused_untouched(tmp_path):
     con = sqlite3.connect(db)
     con.execute("PRAGMA user_version = 99")
     con.close()
-    with pytest.raises(LollmsError, match=r"schema version 99.*up to 1"):
+    with pytest.raises(LollmsError, match=r"schema version 99.*up to 2"):
         LollmsDiscussion.create_new(db_path=db)
     con = sqlite3.connect(db)
     assert con.execute("PRAGMA user_version").fetchone()[0] == 99
@@ -200,15 +200,16 @@ def test_an_older_file_is_migrated_in_place_keeping_its_data(tmp_path, monkeypat
 
     db = tmp_path / "old.sqlite"
     d = LollmsDiscussion.create_new(db_path=db)
-    d.add_message(sender="user", content="written by schema 1")
+    d.add_message(sender="user", content="written by this schema")
     d.close()
-    # A future release adds a step; opening the version-1 file must run exactly that step.
+    # A future release adds a step; opening today's file must run exactly that step.
+    future = store.SCHEMA_VERSION + 1
     monkeypatch.setattr(store, "_MIGRATIONS", [*store._MIGRATIONS, ["ALTER TABLE messages ADD COLUMN rating INTEGER"]])
-    monkeypatch.setattr(store, "SCHEMA_VERSION", 2)
+    monkeypatch.setattr(store, "SCHEMA_VERSION", future)
     again = LollmsDiscussion.load(db, d.id)
-    assert [m.content for m in again.get_messages()] == ["written by schema 1"]
-    again.add_message(sender="assistant", content="written by schema 2")
+    assert [m.content for m in again.get_messages()] == ["written by this schema"]
+    again.add_message(sender="assistant", content="written by the next schema")
     con = sqlite3.connect(db)
-    assert con.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert con.execute("PRAGMA user_version").fetchone()[0] == future
     assert "rating" in [row[1] for row in con.execute("PRAGMA table_info(messages)")]
     con.close()

@@ -57,14 +57,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
 ]
 
 #: Edges the layer rule and the loop check leave alone for now, each with the branch that removes it.
-KNOWN_KNOTS: dict[tuple[str, str], str] = {
-    # The discussion's helpers take the whole LollmsDiscussion (annotations only) and the
-    # discussion calls them: branch i26d composes it from a tree, a store and an LLM protocol.
-    **{
-        (f"lollms_core.discussion._{helper}", "lollms_core.discussion._discussion"): "i26d"
-        for helper in ("chat", "context", "llm", "tree", "manager")
-    },
-}
+KNOWN_KNOTS: dict[tuple[str, str], str] = {}
 
 
 def _packages() -> dict[str, Path]:

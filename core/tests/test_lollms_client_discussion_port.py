@@ -5,24 +5,21 @@ The port changes the import (``from lollms_client import`` → ``from lollms_cor
 and points the client at a local engine instead of a ``MagicMock``, as a migrating user
 would. Where a test asserted a mock's canned reply (``"A Mocked Title"``, word-count token
 totals) it now asserts what a real model guarantees. Where it used a private name
-(``_is_db_backed``, ``_message_index``) or a feature lollms-core does not offer (data
-zones, discussion images, image activation, ``memorize``, SQLAlchemy sessions) it asserts
-the loud, explained failure documented in docs/migrating-from-lollms-client.md. Each such
-change is marked ``PORT:``.
+(``_is_db_backed``, ``_message_index``) it asserts the same fact through public ones. Each such
+change is marked ``PORT:``. Data zones, discussion images, image activation and ``memorize``
+are offered now: those tests run as lollms_client wrote them.
 
 Runs when ``LOLLMS_TEST_LLAMACPP_MODEL`` points at a .gguf (the noxfile sets it to SmolLM2).
 """
 
 from __future__ import annotations
 
-import base64
 import os
 from pathlib import Path
 
 import pytest
 from conftest import registry_of
 from lollms_core import LollmsClient, LollmsDataManager, LollmsDiscussion
-from lollms_core.errors import NotSupportedError
 
 _MODEL = os.environ.get("LOLLMS_TEST_LLAMACPP_MODEL", "")
 # PORT: the core suite's default registry holds no plugins; this port names the one it runs on.
@@ -128,32 +125,86 @@ class TestLollmsDiscussion:
         assert messages[0].content == "Hello, world!"
 
     def test_data_zones_and_export(self, mock_lollms_client):
-        """PORT: data zones are not offered; setting one fails and says where the text goes."""
+        """Tests that data zones are correctly included in exports."""
         disc = LollmsDiscussion.create_new(lollms_client=mock_lollms_client)
         disc.system_prompt = "You are a tester."
-        with pytest.raises(AttributeError, match="put that text in system_prompt"):
-            disc.memory = "Remember this."
-        with pytest.raises(AttributeError, match="data zones"):
-            disc.user_data_zone = "User is a dev."
+        disc.memory = "Remember this."
+        disc.user_data_zone = "User is a dev."
         disc.add_message(sender="user", content="Test prompt.")
 
         exported_md = disc.export("markdown")
         assert "You are a tester." in exported_md
-        assert "Test prompt." in exported_md  # PORT: our Markdown puts the sender on its own line
+        assert "-- Memory --" in exported_md
+        assert "Remember this." in exported_md
+        assert "-- User Data Zone --" in exported_md
+        assert "User is a dev." in exported_md
+        assert "**user**:\n\nTest prompt." in exported_md  # PORT: our Markdown puts the text below the sender
 
     def test_message_image_activation(self, mock_lollms_client, dummy_image_b64_1, dummy_image_b64_2):
-        """PORT: image activation is not offered; the images stay on the message as given."""
+        """Tests activating and deactivating images on a specific message."""
         disc = LollmsDiscussion.create_new(lollms_client=mock_lollms_client)
         msg = disc.add_message(sender="user", content="Look", images=[dummy_image_b64_1, dummy_image_b64_2])
-        assert msg.images == [dummy_image_b64_1, dummy_image_b64_2]
-        with pytest.raises(AttributeError):
-            msg.toggle_image_activation(0, active=False)
 
-    def test_discussion_image_management(self, mock_lollms_client, dummy_image_b64_1):
-        """PORT: discussion-level images are not offered; the error says to pass images= instead."""
+        # Initially, both images should be active
+        assert len(msg.get_active_images()) == 2
+
+        # Deactivate the first image
+        msg.toggle_image_activation(0, active=False)
+        assert len(msg.get_active_images()) == 1
+        all_imgs = msg.get_all_images()
+        assert not all_imgs[0]["active"]
+        assert all_imgs[1]["active"]
+
+        # Toggle the first image back on
+        msg.toggle_image_activation(0)
+        assert len(msg.get_active_images()) == 2
+        assert msg.get_all_images()[0]["active"]
+
+    def test_discussion_image_management(self, mock_lollms_client, dummy_image_b64_1, dummy_image_b64_2):
+        """Tests adding, toggling, and retrieving discussion-level images."""
         disc = LollmsDiscussion.create_new(lollms_client=mock_lollms_client)
-        with pytest.raises(AttributeError, match="pass images="):
-            disc.add_discussion_image(dummy_image_b64_1)
+
+        # Add two images
+        disc.add_discussion_image(dummy_image_b64_1)
+        disc.add_discussion_image(dummy_image_b64_2)
+
+        # Check initial state
+        assert len(disc.get_discussion_images()) == 2
+        assert disc.get_discussion_images()[0]["active"]
+        assert disc.get_discussion_images()[1]["active"]
+
+        # Deactivate the second image
+        disc.toggle_discussion_image_activation(1, active=False)
+
+        # Verify changes
+        all_disc_imgs = disc.get_discussion_images()
+        assert len(all_disc_imgs) == 2
+        assert all_disc_imgs[0]["active"]
+        assert not all_disc_imgs[1]["active"]
+
+    def test_export_with_multimodal_system_prompt(self, mock_lollms_client, dummy_image_b64_1):
+        """Tests that active discussion images are included in the system prompt for export."""
+        disc = LollmsDiscussion.create_new(lollms_client=mock_lollms_client)
+        disc.system_prompt = "Analyze this image."
+        disc.add_discussion_image(dummy_image_b64_1)  # This one is active
+        disc.add_discussion_image(create_dummy_image_b64("Inactive"))
+        disc.toggle_discussion_image_activation(1, active=False)  # This one is inactive
+
+        disc.add_message(sender="user", content="What do you see?")
+
+        openai_export = disc.export("openai_chat")
+
+        system_message = openai_export[0]
+        assert system_message["role"] == "system"
+
+        content_parts = system_message["content"]
+        assert len(content_parts) == 2
+
+        text_part = next(p for p in content_parts if p["type"] == "text")
+        image_part = next(p for p in content_parts if p["type"] == "image_url")
+
+        assert text_part["text"] == "Analyze this image."
+        assert image_part["image_url"]["url"].endswith(dummy_image_b64_1)
 
     def test_auto_title_updates_metadata(self, mock_lollms_client, db_manager):
         """Tests that auto_title calls the LLM and updates metadata."""
@@ -248,57 +299,108 @@ class TestLollmsDiscussion:
         assert disc.pruning_point_id == m3.id
 
     def test_memorize_updates_memory_zone(self, mock_lollms_client):
-        """PORT: memorize (the memory zone) is not offered."""
+        """Tests that memorize calls the LLM and appends to the memory data zone."""
         disc = LollmsDiscussion.create_new(lollms_client=mock_lollms_client)
         disc.add_message(sender="user", content="My favorite color is blue.")
-        with pytest.raises(AttributeError, match="memory are not offered"):
-            disc.memorize()
 
-    def test_get_context_status(self, mock_lollms_client):
+        remembered = disc.memorize()
+
+        # PORT: a real model writes the entry (the mock's "This is a mock summary.").
+        assert remembered and remembered in disc.memory
+        assert "Memory entry from" in disc.memory
+
+    def test_get_context_status(self, mock_lollms_client, dummy_image_b64_1, dummy_image_b64_2):
         """Tests the token calculation in get_context_status."""
         disc = LollmsDiscussion.create_new(lollms_client=mock_lollms_client)
         disc.system_prompt = "You are a helpful AI."
-        disc.add_message(sender="user", content="Hello there!")  # PORT: no image activation
+        disc.add_discussion_image(dummy_image_b64_1)  # 1 active discussion image
+
+        msg = disc.add_message(sender="user", content="Hello there!", images=[dummy_image_b64_1, dummy_image_b64_2])
+        msg.toggle_image_activation(1, active=False)  # 1 active message image
 
         status = disc.get_context_status()
 
-        # PORT: real token counts (the mock counted words): content tokens + per-message overhead.
+        # PORT: real token counts (the mock counted words, 75 per image): content + per-message overhead.
         overhead = LollmsDiscussion.message_overhead_tokens
+        image_tokens = mock_lollms_client.count_image_tokens(dummy_image_b64_1)
         system_tokens = status["zones"]["system_context"]["tokens"]
         assert system_tokens == mock_lollms_client.count_tokens("You are a helpful AI.") + overhead
+
+        # Discussion Images: 1 active discussion image
+        discussion_image_zone = status["zones"]["discussion_images"]
+        assert discussion_image_zone["tokens"] == image_tokens
+
+        # History: text tokens and the one active message image
         history_zone = status["zones"]["message_history"]
         assert history_zone["breakdown"]["text_tokens"] == mock_lollms_client.count_tokens("Hello there!") + overhead
-        assert history_zone["breakdown"]["image_tokens"] == 0
-        assert status["current_tokens"] == system_tokens + history_zone["tokens"]
+        assert history_zone["breakdown"]["image_tokens"] == image_tokens
+        assert history_zone["tokens"] == history_zone["breakdown"]["text_tokens"] + image_tokens
+
+        # Total should be sum of system, discussion images, and history
+        assert status["current_tokens"] == system_tokens + image_tokens + history_zone["tokens"]
         assert status["max_tokens"] == 2048
 
-    def test_image_separation_and_context(self, mock_lollms_client, dummy_image_b64_2):
-        """PORT: only message images exist; they are sent with their message."""
-        disc = LollmsDiscussion.create_new(lollms_client=mock_lollms_client)
-        disc.add_message(sender="user", content="Check these out", images=[dummy_image_b64_2])
-        exported = disc.export("ollama_chat")
-        assert exported[-1]["images"] == [dummy_image_b64_2]
-        with pytest.raises(AttributeError, match="pass images="):
-            disc.get_active_images()
+    # --- NEW PERSISTENCE AND SEPARATION TESTS ---
 
-    def test_full_multimodal_persistence(self, mock_lollms_client, db_manager, dummy_image_b64_2):
-        """End-to-end test for persisting a discussion and its message images."""
-        # PORT: no `with db_manager.get_session():` (every change is committed at once; the
-        # session call raises and says so).
-        with pytest.raises(NotSupportedError, match="commits every change"):
-            db_manager.get_session()
-        disc = LollmsDiscussion.create_new(lollms_client=mock_lollms_client, db_manager=db_manager)
-        disc_id = disc.id
-        disc.add_message(sender="user", content="Multimodal test", images=[dummy_image_b64_2])
-        disc.commit()
-        disc.close()
+    def test_image_separation_and_context(self, mock_lollms_client, dummy_image_b64_1, dummy_image_b64_2):
+        """Tests that discussion and message images are distinct but aggregated correctly."""
+        disc = LollmsDiscussion.create_new(lollms_client=mock_lollms_client)
+
+        # Add one image to the discussion, one to the message
+        disc.add_discussion_image(dummy_image_b64_1)
+        msg = disc.add_message(sender="user", content="Check these out", images=[dummy_image_b64_2])
+
+        # Test separation
+        assert len(disc.get_discussion_images()) == 1
+        assert disc.get_discussion_images()[0]["data"] == dummy_image_b64_1
+        assert len(msg.get_all_images()) == 1
+        assert msg.get_all_images()[0]["data"] == dummy_image_b64_2
+
+        # Test aggregation for context
+        all_active_images = disc.get_active_images()
+        assert len(all_active_images) == 2
+        assert dummy_image_b64_1 in all_active_images
+        assert dummy_image_b64_2 in all_active_images
+
+    def test_full_multimodal_persistence(self, mock_lollms_client, db_manager, dummy_image_b64_1, dummy_image_b64_2):
+        """End-to-end test for persisting both discussion and message images and their states."""
+        disc_id = None
+
+        # --- Scope 1: Create and Save ---
+        with db_manager.get_session():
+            disc = LollmsDiscussion.create_new(lollms_client=mock_lollms_client, db_manager=db_manager)
+            disc_id = disc.id
+
+            # Add and deactivate a discussion image
+            disc.add_discussion_image(dummy_image_b64_1)
+            disc.toggle_discussion_image_activation(0, active=False)
+
+            # Add and deactivate a message image
+            msg = disc.add_message(sender="user", content="Multimodal test", images=[dummy_image_b64_2])
+            msg.toggle_image_activation(0, active=False)
+
+            disc.commit()
+            disc.close()
 
         # --- Scope 2: Reload and Verify ---
         reloaded_disc = db_manager.get_discussion(mock_lollms_client, disc_id)
         assert reloaded_disc is not None
+
+        # Verify discussion image state
+        reloaded_disc_imgs = reloaded_disc.get_discussion_images()
+        assert len(reloaded_disc_imgs) == 1
+        assert reloaded_disc_imgs[0]["data"] == dummy_image_b64_1
+        assert not reloaded_disc_imgs[0]["active"]  # Must be inactive
+
+        # Verify message image state
         reloaded_msg = reloaded_disc.get_messages()[0]
-        assert reloaded_msg.images == [dummy_image_b64_2]
-        assert base64.b64decode(reloaded_msg.images[0]).startswith(b"\x89PNG")
+        reloaded_msg_imgs = reloaded_msg.get_all_images()
+        assert len(reloaded_msg_imgs) == 1
+        assert reloaded_msg_imgs[0]["data"] == dummy_image_b64_2
+        assert not reloaded_msg_imgs[0]["active"]  # Must be inactive
+
+        # Verify that get_active_images returns nothing
+        assert len(reloaded_disc.get_active_images()) == 0
 
     def test_chat_against_the_real_model(self, mock_lollms_client):
         """Not in the original (its chat was mocked): the dict-style result of a real chat()."""

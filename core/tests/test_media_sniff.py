@@ -98,3 +98,16 @@ def test_the_kit_uses_the_same_sniffer() -> None:
     from lollms_core.testing.suites import sniff_format as kit_sniff
 
     assert kit_sniff is sniff_format
+
+
+def test_long_base64_image_text_is_decoded_not_taken_for_a_file_name():
+    """Regression: base64 longer than a file name can be made Path.exists() raise ENAMETOOLONG."""
+    import base64
+
+    from lollms_core.media import image_to_base64, image_to_data_url
+
+    png = b"\x89PNG\r\n\x1a\n" + bytes(600)
+    text = base64.b64encode(png).decode("ascii")
+    assert len(text) > 255
+    assert image_to_base64(text) == text
+    assert image_to_data_url(text) == f"data:image/png;base64,{text}"

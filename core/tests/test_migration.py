@@ -97,8 +97,9 @@ def test_lollms_client_parameters_never_become_metadata(tmp_path, client):
     assert db.discussion_exists("x1")
     with pytest.raises(NotSupportedError, match=r"workspace_path .*discussion_metadata"):
         LollmsDiscussion.create_new(lollms_client=client, workspace_path="/tmp/ws")
-    with pytest.raises(NotSupportedError, match="memory"):
-        LollmsDiscussion.create_new(memory="remember")
+    # lollms_client's data zones are discussion fields now, never metadata.
+    zoned = LollmsDiscussion.create_new(memory="remember", user_data_zone="a dev")
+    assert (zoned.memory, zoned.user_data_zone, zoned.metadata) == ("remember", "a dev", {})
     with pytest.raises(ConfigError, match="not both"):
         LollmsDiscussion.create_new(db_path=tmp_path / "a.db", db_manager=db)
     # Free fields that are not lollms_client parameters still work, as before.
@@ -149,8 +150,10 @@ def test_branch_names(client):
     assert d.switch_to_sibling(1).id == a2.id
     d.switch_to_branch(q.id)
     assert d.active_branch_id == q.id  # switch_to_branch sets exactly that id
+    d.switch_to_branch("nope")  # lollms_client logs a warning and changes nothing
+    assert d.active_branch_id == q.id
     with pytest.raises(MessageNotFoundError):
-        d.switch_to_branch("nope")
+        LollmsDiscussion.create_new(strict=True).switch_to_branch("nope")
     assert d.prune_branch(a1.id) == 1
     assert [m.id for m in d.get_children(q.id)] == [a2.id]
 

@@ -14,6 +14,7 @@ from lollms_core import (
     ToolDefinition,
     ToolNotFoundError,
     ToolResult,
+    hookimpl,
 )
 from lollms_core.errors import BackendError, ConfigError, ToolServerError
 from lollms_core.manifest import parse_manifest
@@ -209,3 +210,43 @@ def test_the_modality_is_everywhere_a_modality_is_listed() -> None:
     assert alias.LollmsToolBinding is LollmsToolBinding
     assert "tools" in MODALITIES
     assert LollmsToolBindingManager().modality is Modality.TOOLS
+
+
+# -- the registry path: no special case for tools ---------------------------------------------
+
+
+class _Plugin:
+    def __init__(self, *manifests: dict[str, Any]) -> None:
+        self.manifests = list(manifests)
+
+    @hookimpl
+    def lollms_register_bindings(self) -> list[dict[str, Any]]:
+        return self.manifests
+
+
+def _tools_manifest(name: str, cls: str = "Calc", **extra: Any) -> dict[str, Any]:
+    return {"name": name, "modality": "tools", "class": f"{__name__}:{cls}", "description": "t", "core_api": 1, **extra}
+
+
+def test_tools_plugins_get_dist_name_core_api_and_isolation_like_any_binding() -> None:
+    from lollms_core.errors import AmbiguousBindingError, BindingLoadError
+    from lollms_core.registry import Registry
+
+    registry = Registry()
+    for dist, manifests in {
+        "lt-tools-a": [_tools_manifest("calc")],
+        "lt-tools-b": [_tools_manifest("calc"), _tools_manifest("gone", cls="NoSuchClass")],
+        "lt-tools-future": [_tools_manifest("future", core_api=">=2,<3")],
+    }.items():
+        registry.register_plugin(_Plugin(*manifests), dist, "0.1.0")
+    manager = LollmsToolBindingManager(registry=registry)
+    assert manager.get_available_bindings() == ["calc", "gone"]
+    with pytest.raises(AmbiguousBindingError, match="lt-tools-a:calc"):
+        manager.create_binding("calc")
+    made = manager.create_binding("lt-tools-b:calc")
+    assert made.execute_tool("add", {"a": 1, "b": 1})["output"] == {"sum": 2}
+    with pytest.raises(BindingLoadError, match="NoSuchClass"):
+        manager.create_binding("gone")
+    (future,) = [e for e in registry.entries if e.name == "future"]
+    assert future.status == "error"
+    assert "core API" in (future.error or "")

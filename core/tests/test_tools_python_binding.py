@@ -159,3 +159,57 @@ def test_configs_are_checked_before_anything_is_built() -> None:
         ToolBindings.create({"a": "python"}, {"b": {}})
     with pytest.raises(ConfigError, match="must be a binding name"):
         ToolBindings.create(42)
+
+
+# -- LollmsClient(tools_binding_name=..., tools_binding_config=...) -------------------------------
+
+
+def test_the_client_builds_its_tools_binding_as_lollms_client_does() -> None:
+    from lollms_core import LollmsClient
+
+    client = LollmsClient(
+        llm_binding_name="echo", tools_binding_name="python", tools_binding_config={"functions": ["_tools_sample:add"]}
+    )
+    assert client.tools is not None
+    assert client.tools.execute_tool("add", {"a": 1, "b": 2}) == {"output": 3, "status_code": 200}
+    assert client.tools_bindings is not None
+    assert [t["name"] for t in client.tools_bindings.list_tools()] == ["python::add"]
+    assert client.llm is not None
+    run = run_tool_loop(
+        client.llm, '/call python::add {"a": 20, "b": 22}', ["add"], resolve=client.tools_bindings.resolve
+    )
+    assert [r.content for r in run.tool_results] == ["42"]
+    client.close()
+
+
+def test_the_client_takes_several_tools_bindings_under_aliases() -> None:
+    from lollms_core import LollmsClient
+
+    client = LollmsClient(
+        llm_binding_name="echo",
+        tools_binding_name={"math": "python", "words": "python"},
+        tools_binding_config={
+            "math": {"functions": ["_tools_sample:add"]},
+            "words": {"functions": ["_tools_sample:shout"]},
+        },
+    )
+    assert client.tools is None, "several: use client.tools_bindings"
+    assert client.tools_bindings is not None
+    assert [t.name for t in client.tools_bindings.tools()] == ["math::add", "words::shout"]
+    client.close()
+
+
+def test_the_client_checks_its_tools_arguments() -> None:
+    from lollms_core import LollmsClient
+    from lollms_core.errors import NotSupportedError
+
+    with pytest.raises(ConfigError, match="tools_binding_config was given without tools_binding_name"):
+        LollmsClient(llm_binding_name="echo", tools_binding_config={"functions": []})
+    with pytest.raises(ConfigError, match="cannot import module 'no_such_module_xyz'"):
+        LollmsClient(
+            llm_binding_name="echo",
+            tools_binding_name="python",
+            tools_binding_config={"functions": ["no_such_module_xyz:f"]},
+        )
+    with pytest.raises(NotSupportedError, match="rag bindings are not offered"):
+        LollmsClient(llm_binding_name="echo", rag_binding_name="x")

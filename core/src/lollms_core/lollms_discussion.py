@@ -3,6 +3,22 @@
 A thin alias for migrating code (docs/migrating-from-lollms-client.md); the names live elsewhere.
 """
 
-from .discussion import BranchInfo, LollmsDataManager, LollmsDiscussion, LollmsMessage, MessageNode
+from .discussion import (
+    ArtefactManager,
+    ArtefactType,
+    BranchInfo,
+    LollmsDataManager,
+    LollmsDiscussion,
+    LollmsMessage,
+    MessageNode,
+)
 
-__all__ = ["BranchInfo", "LollmsDataManager", "LollmsDiscussion", "LollmsMessage", "MessageNode"]
+__all__ = [
+    "ArtefactManager",
+    "ArtefactType",
+    "BranchInfo",
+    "LollmsDataManager",
+    "LollmsDiscussion",
+    "LollmsMessage",
+    "MessageNode",
+]

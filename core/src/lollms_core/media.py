@@ -12,6 +12,7 @@ __all__ = [
     "FORMAT_MIME",
     "image_to_base64",
     "image_to_data_url",
+    "is_existing_file",
     "read_bytes_source",
     "sniff_format",
     "sniff_image_mime",
@@ -122,8 +123,16 @@ def image_to_base64(image: str | Path | bytes) -> str:
     return base64.b64encode(_image_bytes(image)).decode("ascii")
 
 
+def is_existing_file(text: str) -> bool:
+    """Whether ``text`` names an existing file; ``False`` for text no file can have (too long, NUL...)."""
+    try:
+        return Path(text).is_file()
+    except (OSError, ValueError):  # ENAMETOOLONG for base64 text, ValueError for an embedded NUL
+        return False
+
+
 def _image_bytes(image: str | Path | bytes) -> bytes:
-    if isinstance(image, str) and not Path(image).exists() and len(image) > 64:
+    if isinstance(image, str) and not is_existing_file(image) and len(image) > 64:
         try:
             return base64.b64decode(image, validate=True)
         except (binascii.Error, ValueError):

@@ -188,6 +188,35 @@ def test_async_calls_run_concurrently_on_one_session(calc: McpBinding) -> None:
     assert [r.content for r in results] == [str(i + 1) for i in range(6)]
 
 
+def test_async_calls_use_their_own_loop_and_end_with_it(calc: McpBinding) -> None:
+    """Native async: the caller's loop holds its own session; asyncio.run ending stops that server."""
+    sync_pid = int(calc.call_tool("calc::pid", {}).content)
+
+    async def main() -> tuple[int, int]:
+        first = await calc.acall_tool("calc::pid", {})
+        again = await calc.acall_tool("calc::pid", {})
+        return int(first.content), int(again.content)
+
+    first, again = asyncio.run(main())
+    assert first == again != sync_pid, "one session per loop, reused within it"
+    assert wait_gone(first), "the session of a finished asyncio.run left its server running"
+    assert int(calc.call_tool("calc::pid", {}).content) == sync_pid, "the sync session is untouched"
+
+
+def test_aclose_closes_from_async_code() -> None:
+    binding = make(stdio_entry())
+    sync_pid = int(binding.call_tool("calc::pid", {}).content)
+
+    async def main() -> int:
+        pid = int((await binding.acall_tool("calc::pid", {})).content)
+        await binding.aclose()
+        return pid
+
+    async_pid = asyncio.run(main())
+    assert wait_gone(async_pid)
+    assert wait_gone(sync_pid)
+
+
 # -- failing servers: a typed error naming the alias, the others keep working -------------
 
 

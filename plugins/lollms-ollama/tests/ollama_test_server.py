@@ -9,6 +9,8 @@ docs/api/errors.mdx, docs/capabilities/thinking.mdx) and puts xllamacpp's embedd
 What no real engine here can do is scripted and named as such:
 - model ``scripted-thinker`` (capabilities completion/vision/thinking): streams fixed thinking
   frames, then an answer stating how many images (and decoded bytes) it received;
+- model ``scripted-tools`` (capabilities completion/tools): Ollama's published tool-call examples
+  (see ollama_tool_script.py); any other model given ``tools`` answers 400 "does not support tools";
 - models ``fault-500``, ``fault-cut`` (connection dropped mid-stream), ``fault-malformed`` (one
   broken NDJSON line), ``fault-stream-error`` (an ``{"error": ...}`` frame mid-stream);
 - any other unknown model: 404 ``{"error": "model 'x' not found"}``.
@@ -35,6 +37,7 @@ import httpx
 import uvicorn
 from gguf_facts import GGUFFacts
 from ollama_scripted import FAULT_MODELS, SCRIPTED_THINKER, fault_stream, ollama_frame, scripted_thinker
+from ollama_tool_script import SCRIPTED_TOOLS, streamed_answer, whole_answer
 from ollama_wire import (
     NDJSON,
     RecordingNDJSONStream,
@@ -161,7 +164,7 @@ class OllamaTestServer:
         return body
 
     def _known(self, name: str) -> bool:
-        return name in (self.model_name, SCRIPTED_THINKER)
+        return name in (self.model_name, SCRIPTED_THINKER, SCRIPTED_TOOLS)
 
     def _touch(self, name: str, keep_alive: Any) -> None:
         if name != self.model_name:  # only the real GGUF is "loaded"; /api/ps reports its facts
@@ -216,6 +219,12 @@ class OllamaTestServer:
         field_name = "message" if kind == "chat" else "response"
         if name in FAULT_MODELS:
             return fault_stream(name, kind)
+        if name == SCRIPTED_TOOLS and kind == "chat":
+            if body.get("stream", True) is False:
+                return JSONResponse(whole_answer(name, body))
+            return StreamingResponse((ndjson_line(o) async for o in streamed_answer(name, body)), media_type=NDJSON)
+        if body.get("tools"):  # what Ollama answers for a model whose template has no tools
+            return error(400, f"registry.ollama.ai/library/{name} does not support tools")
         think = body.get("think")
         if think not in (None, False) and name != SCRIPTED_THINKER:
             return error(400, f'"{name}" does not support thinking')
@@ -396,7 +405,8 @@ class OllamaTestServer:
         if isinstance(resolved, Response):
             return resolved
         _, name = resolved
-        capabilities = ["completion", "vision", "thinking"] if name == SCRIPTED_THINKER else ["completion"]
+        capabilities = {SCRIPTED_THINKER: ["completion", "vision", "thinking"], SCRIPTED_TOOLS: ["completion", "tools"]}
+        capabilities = capabilities.get(name, ["completion"])
         return JSONResponse(
             {
                 "license": self.facts.license,

@@ -129,6 +129,17 @@ def faulty_server(server_logs: Path) -> Iterator[ServerProcess]:
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def tool_calls_server(server_logs: Path) -> Iterator[ServerProcess]:
+    """FAKE OpenAI native tool-call wire (tests/servers/tool_calls_server.py), from OpenAI's published examples."""
+    port = free_port()
+    server = ServerProcess(
+        "tool-calls", uvicorn_argv("tool_calls_server:app", port), port, "/health", server_logs
+    ).start()
+    yield server
+    server.stop()
+
+
 class FaultScenario:
     """One misbehaving-server scenario with its own counters: `.base_url` to use, `.seen()` to inspect."""
 

@@ -9,18 +9,21 @@ import contextlib
 import contextvars
 import functools
 from collections.abc import AsyncIterator, Callable, Generator, Iterator
-from typing import Any
+from typing import Any, TypeGuard, TypeVar, Union
 
 from .._cancel import CallControl, current_call
 from ..errors import BackendError, CallbackError, GenerationCancelled, ToolChoiceError
-from ..types import MSG_TYPE, ChatRequest, Chunk, GenerationResult, StreamingCallback
+from ..types import MSG_TYPE, ChatRequest, Chunk, GenerationResult, StreamingCallback, ToolCall, ToolCallDelta
 from ._tool_stream import ToolAssembler
 
+T = TypeVar("T")
+#: What a binding's primitive yields: answer/thought chunks, tool-call fragments, whole calls.
+StreamItem = Union[Chunk, ToolCallDelta, ToolCall]
 _THOUGHT = MSG_TYPE.MSG_TYPE_THOUGHT_CHUNK  # module constant: no enum-class lookup per chunk
 _TOOL_CALL = MSG_TYPE.MSG_TYPE_TOOL_CALL
 
 
-async def stream_in_thread(it: Iterator[Chunk]) -> AsyncIterator[Chunk]:
+async def stream_in_thread(it: Iterator[T]) -> AsyncIterator[T]:
     """Run a blocking chunk iterator in a worker thread, one ``next()`` at a time.
 
     The worker runs in a copy of this context, so the sync HTTP layer sees the current call and
@@ -79,12 +82,12 @@ def adapt_callback(callback: StreamingCallback) -> Callable[[Chunk], bool | None
     return lambda c: callback(c.text, c.type)
 
 
-def closable(it: Iterator[Chunk]) -> Generator[Chunk, None, None]:
+def closable(it: Iterator[T]) -> Generator[T, None, None]:
     """The primitive's iterator as a generator, so ``close()`` always exists (and reaches it)."""
     if isinstance(it, Generator):
         return it
 
-    def wrap() -> Generator[Chunk, None, None]:
+    def wrap() -> Generator[T, None, None]:
         try:
             yield from it
         finally:
@@ -106,7 +109,7 @@ class Tally:
         self.thoughts: list[str] = []
         self.tools: ToolAssembler | None = None  # made at the first tool-call delta
 
-    def take(self, chunk: Chunk) -> bool:
+    def take(self, chunk: StreamItem) -> TypeGuard[Chunk]:
         """Record a chunk; return whether it carries text to deliver. Raises if cancelled.
 
         A tool-call delta (or whole call) is recorded for assembly and never delivered as is.
@@ -182,7 +185,7 @@ class Call:
         self.flag, self.result, self._emit, self._end = flag, result, emit, end
         self.tally = Tally(flag, result)
         #: ``take(chunk)`` records a chunk and says whether to deliver it (emitting it if observed).
-        self.take: Callable[[Chunk], bool] = self.tally.take if emit is None else self._take_and_emit
+        self.take: Callable[[StreamItem], TypeGuard[Chunk]] = self.tally.take if emit is None else self._take_and_emit
         #: The context the sync primitive runs in: this call is its ``current_call``. Only the
         #: primitive's own steps run in it, so the consumer's context never holds a call (two
         #: streams closed in any order leave nothing behind for later HTTP requests to abort on).
@@ -192,7 +195,7 @@ class Call:
         if emit is not None:
             emit("start")
 
-    def _take_and_emit(self, chunk: Chunk) -> bool:
+    def _take_and_emit(self, chunk: StreamItem) -> TypeGuard[Chunk]:
         if not self.tally.take(chunk):
             return False
         assert self._emit is not None

@@ -25,6 +25,8 @@ from ..types import (
     Message,
     Modality,
     StreamingCallback,
+    ToolCall,
+    ToolCallDelta,
 )
 from ._seed000 import Seed000Generate
 from ._streaming import Call, Delivery, TaskInterrupt, closable, enter_call, leave_call, stream_in_thread
@@ -88,7 +90,7 @@ class LollmsLLMBinding(Seed000Generate, LollmsBinding):
     # == the primitive a binding implements ===========================================
 
     @abstractmethod
-    def _stream(self, request: ChatRequest) -> Iterator[Chunk]:
+    def _stream(self, request: ChatRequest) -> Iterator[Chunk | ToolCallDelta | ToolCall]:
         """Yield the answer as :class:`Chunk` objects.
 
         Clean up in ``finally``: the base calls ``close()`` on this generator to stop
@@ -96,7 +98,7 @@ class LollmsLLMBinding(Seed000Generate, LollmsBinding):
         reaches callers as an :class:`~lollms_core.errors.EngineError`.
         """
 
-    async def _astream(self, request: ChatRequest) -> AsyncIterator[Chunk]:
+    async def _astream(self, request: ChatRequest) -> AsyncIterator[Chunk | ToolCallDelta | ToolCall]:
         """Async form of :meth:`_stream`. The default runs ``_stream`` in a worker thread."""
         async for chunk in stream_in_thread(self._stream(request)):
             yield chunk
@@ -284,7 +286,7 @@ class LollmsLLMBinding(Seed000Generate, LollmsBinding):
         self, discussion: Any, streaming_callback: StreamingCallback | None = None, **kwargs: Any
     ) -> str | dict[str, Any]:
         """Generate the next turn of a :class:`~lollms_core.LollmsDiscussion` (or a message list)."""
-        messages = discussion if isinstance(discussion, list) else discussion.export("openai_chat")
+        messages = discussion if isinstance(discussion, list) else discussion.export("messages")
         kwargs.pop("stream", None)
         return self.run(self.build_request(messages, **kwargs), streaming_callback).text
 
@@ -400,7 +402,7 @@ class LollmsLLMBinding(Seed000Generate, LollmsBinding):
         self, discussion: Any, streaming_callback: StreamingCallback | None = None, **kwargs: Any
     ) -> str | dict[str, Any]:
         """Async :meth:`chat`."""
-        messages = discussion if isinstance(discussion, list) else discussion.export("openai_chat")
+        messages = discussion if isinstance(discussion, list) else discussion.export("messages")
         return await self.agenerate_from_messages(messages, streaming_callback, **kwargs)
 
     # == the rest of seed 002's contract ================================================

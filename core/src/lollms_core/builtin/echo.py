@@ -29,7 +29,7 @@ from ..bindings import (
     LollmsTTVBinding,
 )
 from ..media import sniff_format
-from ..types import MSG_TYPE, ChatRequest, Chunk, ImageInput
+from ..types import MSG_TYPE, ChatRequest, Chunk, ImageInput, ToolCallDelta
 from ._echo_tools import echo_tool_stream
 
 __all__ = [
@@ -85,6 +85,8 @@ def _maybe_fail(binding: Any) -> None:
     kind = binding.config.get("fail_with") or ""
     if kind in _FAILURES:
         raise _FAILURES[kind](f"echo binding asked to fail with '{kind}'", status_code=None)
+    if kind == "engine":  # what a crashing engine raises: not a lollms error at all
+        raise RuntimeError("echo engine asked to crash")
 
 
 class EchoLLMBinding(LollmsLLMBinding):
@@ -102,13 +104,13 @@ class EchoLLMBinding(LollmsLLMBinding):
         self.streams_opened = 0
         self.streams_closed = 0
 
-    def _stream(self, request: ChatRequest) -> Iterator[Chunk]:
+    def _stream(self, request: ChatRequest) -> Iterator[Chunk | ToolCallDelta]:
         self.streams_opened += 1
         try:
             _maybe_fail(self)
             scripted = echo_tool_stream(request, str(self.config.get("tool_calling") or "native"))
             if scripted is not None:  # tool calls or constrained output: see _echo_tools
-                yield from scripted  # type: ignore[misc]
+                yield from scripted
                 yield Chunk("", meta={"finish_reason": "stop"})
                 return
             last = next((m for m in reversed(request.messages) if m.get("role") == "user"), {"content": ""})

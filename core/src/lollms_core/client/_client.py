@@ -37,7 +37,9 @@ if TYPE_CHECKING:
         LollmsTTSBinding,
         LollmsTTVBinding,
     )
+    from ..bindings.tools import LollmsToolBinding
     from ..registry._table import Registry
+    from ..tools._binding_tools import ToolBindings
 
 __all__ = ["MODALITIES", "LollmsClient"]
 
@@ -104,6 +106,8 @@ class LollmsClient:
         ttm_binding_name: str | None = None,
         ttm_binding_config: dict[str, Any] | None = None,
         *,
+        tools_binding_name: str | list[str] | dict[str, str] | None = None,
+        tools_binding_config: dict[str, Any] | None = None,
         host_address: str | None = None,
         model_name: str | None = None,
         default_generation_mode: ELF_GENERATION_FORMAT | str | None = None,
@@ -185,6 +189,11 @@ class LollmsClient:
                 self.llm.default_options = merge_options(self.llm.default_options, self.default_options.set_fields())
                 if model_name and not model_in_config:  # no model_name setting: switch the way the seeds do
                     _construction.load_model(self.llm, model_name)
+            #: The tools bindings offered to the tool loop, by alias (``None`` without ``tools_binding_name``),
+            #: and lollms_client's ``client.tools``: the tools binding, when one was named.
+            self.tools_bindings: ToolBindings | None
+            self.tools: LollmsToolBinding | None
+            self.tools_bindings, self.tools = _construction.tools(registry, tools_binding_name, tools_binding_config)
         except BaseException:
             for binding in built:  # no half-built client: free what was already started
                 binding.close()
@@ -225,9 +234,11 @@ class LollmsClient:
         return self._llm().load_model(model_name)
 
     def close(self) -> None:
-        """Release every binding's resources (models, connection pools)."""
+        """Release every binding's resources (models, connection pools, tool servers)."""
         for binding in self.bindings.values():
             binding.close()
+        if getattr(self, "tools_bindings", None) is not None:
+            self.tools_bindings.close()  # type: ignore[union-attr]
 
     def __enter__(self) -> LollmsClient:
         return self

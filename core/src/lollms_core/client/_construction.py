@@ -16,9 +16,11 @@ from ..types import ELF_GENERATION_FORMAT, Modality
 
 if TYPE_CHECKING:
     from ..bindings import LollmsBinding, LollmsLLMBinding
+    from ..bindings.tools import LollmsToolBinding
     from ..registry._table import Registry
+    from ..tools._binding_tools import ToolBindings
 
-__all__ = ["ENGINE_ARGS", "binding_for_format", "create", "load_model", "seed_config"]
+__all__ = ["ENGINE_ARGS", "binding_for_format", "create", "load_model", "seed_config", "tools"]
 
 # Seed 004's generation formats → (binding names to try, default base URL or None = the binding's default).
 # OpenAI-compatible servers (vLLM, the LiteLLM proxy, the lollms server) go through `openai`.
@@ -122,3 +124,19 @@ def load_model(llm: LollmsLLMBinding, model_name: str) -> None:
     """
     if not llm.load_model(model_name):
         raise BindingLoadError(f"llm binding '{llm.binding_name}' could not load model '{model_name}'")
+
+
+def tools(registry: Registry, names: Any, config: Any) -> tuple[ToolBindings | None, LollmsToolBinding | None]:
+    """``tools_binding_name`` / ``tools_binding_config`` as the tool loop's bindings, and the one binding if one.
+
+    :raises ConfigError: a config without a name, or what :meth:`ToolBindings.create` refuses.
+    """
+    if names is None:
+        if config:
+            raise ConfigError("tools_binding_config was given without tools_binding_name")
+        return None, None
+    from ..tools._binding_tools import ToolBindings  # the loop's machinery: loaded when asked for
+
+    made = ToolBindings.create(names, config, registry)
+    single = next(iter(made.bindings.values())) if len(made.bindings) == 1 else None
+    return made, single

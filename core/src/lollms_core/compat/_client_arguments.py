@@ -25,8 +25,8 @@ _REFUSED: dict[str, str] = {
     **{f"{m}_bindings_dir": _BINDINGS_DIR for m in (*_MODALITIES, "tools", "connection", "rag")},
     **{f"{m}_binding_profiles": _PROFILES for m in (*_MODALITIES, "tools", "connection", "rag")},
     **{f"{m}_model_profiles": _PROFILES for m in (*_MODALITIES, "tools", "connection", "rag")},
-    **{f"{m}_binding_{k}": f"{m} bindings are not offered (lollms-core has six modalities: {', '.join(_MODALITIES)})"
-       for m in ("tools", "connection", "rag") for k in ("name", "config")},
+    **{f"{m}_binding_{k}": f"{m} bindings are not offered (lollms-core's modalities: {', '.join(_MODALITIES)}, tools)"
+       for m in ("connection", "rag") for k in ("name", "config")},
     "extra_llms": _PROFILES,
     "callback": "pass streaming_callback= to each generation call",
     "cooperative_vram_management": "each binding owns its engine; close() a client to free it",

@@ -22,10 +22,6 @@ NOT_OFFERED_PARAMETERS = {
     "memory_manager": "lollms-core has no memory layer",
     "db_discussion_obj": "use LollmsDataManager.get_discussion(client, id)",
     "_from_db_reload": "use LollmsDataManager.get_discussion(client, id)",
-    "memory": "data zones are not offered: put the text in system_prompt",
-    "user_data_zone": "data zones are not offered: put the text in system_prompt",
-    "discussion_data_zone": "data zones are not offered: put the text in system_prompt",
-    "personality_data_zone": "data zones are not offered: put the text in system_prompt",
     "participants": "put it in discussion_metadata={...}",
     "pruning_summary": "call summarize_and_prune() once the messages are in",
     "pruning_point_id": "call summarize_and_prune() once the messages are in",
@@ -36,25 +32,16 @@ NOT_OFFERED_PARAMETERS = {
 }
 
 
-_ZONES = "data zones and memory are not offered: put that text in system_prompt"
-_IMAGES = "discussion-level images and image activation are not offered: pass images= to add_message() or chat()"
-_ARTEFACTS = "artefacts are not offered (lollms-core has no artefact/workspace layer)"
+_WORKSPACE = "lollms-core keeps no workspace folder: artefacts live in the database (discussion.artefacts)"
 #: lollms_client discussion attributes lollms-core does not offer, with the way forward (AttributeError names it).
 NOT_OFFERED_ATTRIBUTES = {
-    **dict.fromkeys(
-        ("memory", "user_data_zone", "discussion_data_zone", "personality_data_zone", "get_full_data_zone",
-         "setMemory", "memorize"), _ZONES),
-    **dict.fromkeys(
-        ("images", "add_discussion_image", "get_discussion_images", "toggle_discussion_image_activation",
-         "remove_discussion_image", "get_active_images", "get_all_images"), _IMAGES),
-    **dict.fromkeys(
-        ("artefacts", "add_artefact", "list_artefacts", "get_artefact", "update_artefact", "remove_artefact",
-         "workspace_path", "scratchpad"), _ARTEFACTS),
+    **dict.fromkeys(("workspace_path", "set_workspace_path", "sync_workspace_to_artefacts"), _WORKSPACE),
+    "scratchpad": "lollms-core has no agent scratchpad: keep tool output in a message or an artefact",
     "remove_message": "use prune_branch(id): it removes the message and its replies (a lone removal orphans them)",
     "delete_message": "use prune_branch(id): it removes the message and its replies (a lone removal orphans them)",
     "simplified_chat": "use chat()",
     "memory_manager": "lollms-core has no memory layer",
-}  # fmt: skip
+}
 
 
 def refuse(names: Mapping[str, Any], where: str) -> None:

@@ -1,8 +1,8 @@
-"""A chat turn: ``LollmsDiscussion.chat()``/``regenerate()``, what they return, which options they take.
+"""A chat turn's parts: which options ``LollmsDiscussion.chat()`` takes, the reply, what it returns.
 
-Every option is checked before the discussion changes, so a refused call leaves nothing
-behind; then the user turn is stored, the context is fitted to the window and the answer
-is generated and stored as its child.
+Functions over values: :func:`prepare_options` checks options before the discussion changes
+(so a refused call leaves nothing behind), :func:`reply` turns a fitted context into the
+answer's text and metadata. :class:`~lollms_core.LollmsDiscussion` stores the turns.
 
 lollms_client 1.21's ``chat()`` returns a dict (``user_message``, ``ai_message``, ``sources``,
 ``artefacts``...). Ours returns the answer message itself (so ``answer.content`` works, and the
@@ -18,27 +18,21 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..errors import ConfigError, NotSupportedError
-from ..types import ImageInput, StreamingCallback
+from ..types import StreamingCallback
 from ._formats import to_openai_messages
-from ._llm import complete, llm_of, messages_for_budget
+from ._llm import ClientLLM
 from ._store import DiscussionMessage
-
-if TYPE_CHECKING:
-    from ._discussion import LollmsDiscussion
 
 __all__ = [
     "LOLLMS_CLIENT_CHAT_DEFAULTS",
     "ChatResult",
-    "answer",
-    "chat",
     "check_lollms_client_options",
-    "check_options",
     "check_rounds",
-    "regenerate",
-    "regenerate_branch",
+    "prepare_options",
+    "reply",
 ]
 
 _DEFAULT_EVENT_MODE = object()  # lollms_client's EventMode.PROCESSING_TAG_MODE: any value is "not ours"
@@ -157,114 +151,34 @@ class ChatResult(DiscussionMessage):
         return cls(**vars(msg), user_message=user, was_cancelled=cancelled)
 
 
-def chat(
-    d: LollmsDiscussion,
-    user_message: str,
-    streaming_callback: StreamingCallback | None,
-    kwargs: dict[str, Any],
-    *,
-    images: list[ImageInput] | None,
-    summarize: bool,
-    branch_tip_id: str | None,
-    add_user_message: bool,
-    add_system_prompt: bool,
-    remove_thinking_blocks: bool,
-) -> ChatResult:
-    """:meth:`LollmsDiscussion.chat`: every check first, then the user turn, then the answer."""
-    # Every check before the first change: a refused option must not leave a user turn behind.
-    options = dict(kwargs)
-    check_lollms_client_options(options)
-    check_rounds(options)
-    llm = llm_of(d.lollms_client)
-    parent = branch_tip_id if branch_tip_id is not None else d.active_leaf_id
-    if parent is not None:
-        d.get_message(parent)
-    user: DiscussionMessage | None = None
-    if add_user_message:
-        sender = str(d.metadata.get("user_name", "user"))
-        user = d._new_message(sender, user_message, "user", parent, images)
-        check_options(llm, user_message, images, options)
-        d._store_message(user)
-        parent = user.id
-    else:
-        check_options(llm, "", images, options)
-        if parent is None:
-            raise ConfigError("chat(add_user_message=False) needs a branch to answer: the discussion is empty")
-    return answer(
-        d, parent, streaming_callback, options, summarize=summarize, user=user,
-        add_system_prompt=add_system_prompt, keep_thinking=not remove_thinking_blocks,
-    )  # fmt: skip
+def prepare_options(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The generation options of a ``chat()`` call, lollms_client's agent options checked and removed.
 
-
-def regenerate(
-    d: LollmsDiscussion, streaming_callback: StreamingCallback | None, kwargs: dict[str, Any], *, summarize: bool
-) -> ChatResult:
-    """:meth:`LollmsDiscussion.regenerate`."""
-    user = next((m for m in reversed(d.get_messages()) if m.role == "user"), None)
-    if user is None:
-        raise ConfigError("nothing to regenerate: the active branch has no user message")
-    options = dict(kwargs)
-    check_options(llm_of(d.lollms_client), "", None, options)
-    return answer(d, user.id, streaming_callback, options, summarize=summarize, user=user)
-
-
-def regenerate_branch(d: LollmsDiscussion, branch_tip_id: str | None, kwargs: dict[str, Any]) -> ChatResult:
-    """:meth:`LollmsDiscussion.regenerate_branch`."""
-    options = dict(kwargs)
-    streaming_callback = options.pop("streaming_callback", None)
-    check_lollms_client_options(options)
-    check_rounds(options)
-    llm = llm_of(d.lollms_client)
-    target = d.get_message(branch_tip_id if branch_tip_id is not None else d.active_leaf_id or "")
-    parent = d.get_message(target.parent_id) if target.role == "assistant" and target.parent_id else None
-    user = parent if target.role == "assistant" else target
-    if user is None or user.role != "user":
-        raise ConfigError(f"nothing to regenerate from message '{target.id}' ({target.role}): no user message")
-    check_options(llm, "", None, options)
-    # The new answer first: if the backend fails, the old one must still be there (nothing changes).
-    result = answer(d, user.id, streaming_callback, options, user=user)
-    if target is not user:
-        d.prune_branch(target.id)  # the old reply is not on the new answer's path: the new one stays active
-    return result
-
-
-def check_options(llm: Any, user_message: str, images: list[ImageInput] | None, options: dict[str, Any]) -> None:
-    """Validate generation options the way the binding will, before the discussion changes.
-
-    :raises ConfigError: an unknown option or a bad value (named by the binding's checks).
+    :raises NotSupportedError: a lollms_client agent option with a non-default value.
+    :raises ConfigError: a bad ``max_nb_rounds``/``max_reasoning_steps``.
     """
-    if hasattr(llm, "build_request"):
-        llm.build_request([{"role": "user", "content": user_message}], images=images, **dict(options))
+    options = dict(kwargs)
+    check_lollms_client_options(options)
+    check_rounds(options)
+    return options
 
 
-def answer(
-    d: LollmsDiscussion,
-    parent_id: str,
+def reply(
+    context: list[DiscussionMessage],
+    llm: ClientLLM,
     callback: StreamingCallback | None,
     options: dict[str, Any],
     *,
-    summarize: bool = False,
-    user: DiscussionMessage | None = None,
-    add_system_prompt: bool = True,
     keep_thinking: bool = False,
-) -> ChatResult:
-    """Generate the reply to the branch ending at ``parent_id`` and store it as its child.
+) -> tuple[str, dict[str, Any]]:
+    """The answer to ``context`` and its metadata (thoughts, finish reason, usage, model and binding).
 
-    :raises BackendError: the backend failed (nothing is added).
+    ``keep_thinking`` puts the model's thinking back in the text as ``<think>...</think>``.
+
+    :raises BackendError: the backend failed.
     """
-    llm = llm_of(d.lollms_client)
-    context = messages_for_budget(
-        d, None, options.get("n_predict"), options.get("ctx_size"), summarize, parent_id, add_system_prompt
-    )
-    text, meta = complete(llm, to_openai_messages(context), callback, options)
-    for key in ("model_name", "binding_name"):
-        value = getattr(llm, key, None)
-        if isinstance(value, str) and value:
-            meta[key] = value
+    text, meta = llm.complete(to_openai_messages(context), callback, options)
+    meta.update(llm.facts())
     if keep_thinking and meta.get("thoughts"):
         text = f"<think>\n{meta['thoughts']}\n</think>\n{text}"
-    ai_name = str(d.metadata.get("ai_name", "assistant"))
-    msg = d._new_message(sender=ai_name, role="assistant", content=text, parent_id=parent_id, metadata=meta)
-    result = ChatResult.of(msg, user, cancelled=meta.get("stopped_by") is not None)
-    d._store_message(result)
-    return result
+    return text, meta

@@ -9,32 +9,41 @@ and nothing touches the disk; with it, each operation is committed before it ret
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import difflib
 import json
+import logging
 import sqlite3
 import uuid
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
+from .._seed_rule import seed_rule
 from ..compat._discussion_refusals import NOT_OFFERED_ATTRIBUTES, NOT_OFFERED_PARAMETERS, refuse
 from ..errors import ConfigError, DiscussionNotFoundError, MessageNotFoundError
 from ..text import split_discussion
 from ..types import ImageInput, StreamingCallback
-from . import _chat, _context, _tree
-from . import _llm as _gen
+from . import _chat, _context, _images, _tree
+from ._artefacts import ArtefactManager, ArtefactType
 from ._chat import ChatResult
+from ._context import PromptParts
 from ._formats import ROLES, record_from_json, record_to_json, render
-from ._store import DiscussionMessage, DiscussionRecord, SQLiteDiscussionStore
-from ._tree import BranchInfo, MessageNode
-
-if TYPE_CHECKING:
-    from ._manager import LollmsDataManager
+from ._llm import ClientLLM
+from ._store import (
+    ZONES,
+    DiscussionMessage,
+    DiscussionRecord,
+    DiscussionStore,
+    MemoryStore,
+    SQLiteDiscussionStore,
+)
+from ._tree import BranchInfo, MessageNode, MessageTree
 
 __all__ = [
+    "ArtefactManager",
+    "ArtefactType",
     "BranchInfo",
     "ChatResult",
     "DiscussionMessage",
@@ -45,11 +54,29 @@ __all__ = [
     "MessageNotFoundError",
 ]
 
+_log = logging.getLogger("lollms_core.discussion")
+#: What lollms_client answers with a value instead of an error: an id that is not in the discussion.
+_UNKNOWN = (MessageNotFoundError,)
+
+
+def _warn_unchanged(exc: BaseException) -> None:
+    # lollms_client's switch_to_branch logs the unknown id and changes nothing.
+    _log.warning("switch_to_branch: %s; nothing changed", exc)
+
+
 #: lollms_client's name for a discussion message.
 LollmsMessage = DiscussionMessage
 
 _UNSET: Any = object()
 _PARAMETERS = ("sender", "content", "role", "parent_id", "images", "metadata")
+
+
+class StoreHolder(Protocol):
+    """What ``db_manager=`` must be: something holding a shared store (a :class:`LollmsDataManager`)."""
+
+    @property
+    def store(self) -> SQLiteDiscussionStore:
+        """The store every discussion from this holder writes to."""
 
 
 def _now() -> str:
@@ -72,11 +99,20 @@ def _check_storable(value: Any, what: str) -> None:
         raise ConfigError(f"{what} cannot be stored: {exc}") from None
 
 
-def _image_text(image: ImageInput) -> str:
-    # Bytes are stored as base64 so the JSON export and the SQLite row stay text.
-    if isinstance(image, bytes):
-        return base64.b64encode(image).decode("ascii")
-    return str(image)
+def _zone(name: str) -> Any:
+    """A persisted text property for lollms_client's data zone ``name`` (``None`` reads back as ``""``)."""
+
+    def get(self: LollmsDiscussion) -> str:
+        return self._record.zones.get(name, "")
+
+    def set(self: LollmsDiscussion, text: str | None) -> None:
+        text = "" if text is None else text
+        if not isinstance(text, str):
+            raise TypeError(f"{name} must be a str, not {type(text).__name__}")
+        _check_storable(text, name)
+        self._save_fields(zones={**self._record.zones, name: text})
+
+    return property(get, set, doc=f"lollms_client's ``{name}``: text sent in the system prompt (persisted).")
 
 
 class LollmsDiscussion:
@@ -85,6 +121,12 @@ class LollmsDiscussion:
     Build one with :meth:`create_new`, :meth:`load` or :meth:`from_json`.
     ``lollms_client`` is anything with an ``.llm`` attribute (a :class:`~lollms_core.LollmsClient`)
     or an LLM binding itself; it counts tokens and generates answers.
+
+    Composed of three parts: a :class:`~lollms_core.discussion._tree.MessageTree` (the messages
+    in memory), a store (SQLite, or :class:`~lollms_core.discussion._store.MemoryStore`) and
+    the model seen through :class:`~lollms_core.discussion._llm.ClientLLM`. Context, budget
+    and chat steps are functions that return new values; only this class changes the tree
+    and the store, always the store first, so a failed write leaves memory as it was.
     """
 
     #: Tokens a chat template adds around each message (role markers, separators).
@@ -97,10 +139,11 @@ class LollmsDiscussion:
         store: SQLiteDiscussionStore | None = None,
         *,
         lollmsClient: Any = None,  # noqa: N803 - lollms_client's spelling
-        db_manager: LollmsDataManager | None = None,
+        db_manager: StoreHolder | None = None,
         discussion_id: str | None = None,
         autosave: bool = False,
         max_context_size: int | None = None,
+        strict: bool | None = None,
         **unsupported: Any,
     ) -> None:
         if unsupported:
@@ -110,7 +153,7 @@ class LollmsDiscussion:
             lollms_client = next((c for c in (lollms_client, lollmsClient, record) if c is not None), None)
             record, store = self._open_or_make(db_manager, discussion_id)
         self._record = record
-        self._store = store
+        self._store: DiscussionStore = store if store is not None else MemoryStore()
         #: Whether :meth:`close` closes the store (not when a :class:`LollmsDataManager` shares it).
         self._owns_store = db_manager is None
         self.lollms_client = lollms_client
@@ -118,15 +161,17 @@ class LollmsDiscussion:
         self.autosave = autosave
         #: Context window used by budgets and :meth:`get_context_status` when the binding knows none.
         self.max_context_size = max_context_size
-        self._by_id: dict[str, DiscussionMessage] = {}
-        self._children: dict[str | None, list[str]] = {}
+        self._strict = strict
+        #: lollms_client's artefact manager: versioned documents, the active ones sent in the system prompt.
+        self.artefacts = ArtefactManager(lambda: self._record.artefacts, self._save_artefacts)
         for msg in record.messages:
-            self._index(msg)
-        record.messages = []  # the index above is the single in-memory copy
+            msg._sink = self._update_message
+        self._tree = MessageTree(record.id, record.messages)
+        record.messages = []  # the tree is the single in-memory copy
 
     @staticmethod
     def _open_or_make(
-        db_manager: LollmsDataManager | None, discussion_id: str | None
+        db_manager: StoreHolder | None, discussion_id: str | None
     ) -> tuple[DiscussionRecord, SQLiteDiscussionStore | None]:
         store = db_manager.store if db_manager is not None else None
         if store is not None and discussion_id is not None and discussion_id in store.list_ids():
@@ -139,7 +184,10 @@ class LollmsDiscussion:
     if not TYPE_CHECKING:  # at runtime only: a __getattr__ would hide typos from the type checker
 
         def __getattr__(self, name: str) -> Any:
-            # Only reached for a missing attribute: name lollms_client's ones we do not offer, and why.
+            # Only reached for a missing attribute: a mixin column, else lollms_client's ones we do not offer.
+            store = self.__dict__.get("_store")
+            if store is not None and name in store.extra_columns["discussions"]:
+                return self._record.extra.get(name)
             if name in NOT_OFFERED_ATTRIBUTES:
                 raise AttributeError(f"LollmsDiscussion has no {name!r}: {NOT_OFFERED_ATTRIBUTES[name]}")
             raise AttributeError(f"'LollmsDiscussion' object has no attribute {name!r}")
@@ -148,11 +196,39 @@ class LollmsDiscussion:
         # lollms_client persists `disc.memory = ...`; here it would be a silent, unsaved attribute.
         if name in NOT_OFFERED_ATTRIBUTES:
             raise AttributeError(f"cannot set LollmsDiscussion.{name}: {NOT_OFFERED_ATTRIBUTES[name]}")
+        store = self.__dict__.get("_store")
+        if store is not None and name in store.extra_columns["discussions"]:
+            _check_storable(value, name)  # a column declared by the manager's discussion_mixin: persisted
+            self._save_fields(extra={**self._record.extra, name: value})
+            return
         super().__setattr__(name, value)
 
-    def _index(self, msg: DiscussionMessage) -> None:
-        self._by_id[msg.id] = msg
-        self._children.setdefault(msg.parent_id, []).append(msg.id)
+    def _llm(self) -> ClientLLM:
+        """The model as the context and chat functions see it (whatever ``lollms_client`` is now)."""
+        return ClientLLM(self.lollms_client)
+
+    def _prompt_parts(self) -> PromptParts:
+        images = [i["data"] for i in self._record.images if i.get("active", True)]
+        images += [i for i in self.artefacts.get_active_images() if i not in images]
+        return PromptParts(
+            self.system_prompt, self.created_at, self.pruning_point_id, self.pruning_summary,
+            zones=dict(self._record.zones), artefacts_zone=self.artefacts.build_artefacts_context_zone(),
+            images=tuple(images),
+        )  # fmt: skip
+
+    @property
+    def strict(self) -> bool:
+        """``True``: unknown ids and backend failures raise typed errors; ``False``: lollms_client's values.
+
+        Defaults to the client's ``strict`` (``False`` without a client).
+        """
+        if self._strict is not None:
+            return self._strict
+        return bool(getattr(self.lollms_client, "strict", False) is True)
+
+    @strict.setter
+    def strict(self, value: bool) -> None:
+        self._strict = bool(value)
 
     # == construction ===================================================================
 
@@ -162,11 +238,12 @@ class LollmsDiscussion:
         lollms_client: Any = None,
         db_path: str | Path | None = None,
         *,
-        db_manager: LollmsDataManager | None = None,
+        db_manager: StoreHolder | None = None,
         id: str | None = None,
         autosave: bool = False,
         discussion_metadata: Mapping[str, Any] | None = None,
         max_context_size: int | None = None,
+        strict: bool | None = None,
         **metadata: Any,
     ) -> LollmsDiscussion:
         """A new, empty discussion.
@@ -179,6 +256,7 @@ class LollmsDiscussion:
         :param autosave: accepted for lollms_client: every change is committed at once anyway.
         :param discussion_metadata: free fields kept with the discussion (lollms_client's name).
         :param max_context_size: the context window to budget with when the binding reports none.
+        :param strict: typed errors instead of lollms_client's return values (default: the client's ``strict``).
         :param metadata: more free fields; ``system_prompt``, ``user_name`` and ``ai_name`` are
             understood (the latter two name the senders of :meth:`chat`). lollms_client
             parameters we do not offer (``workspace_path``, ``memory``...) are refused, never kept as metadata.
@@ -192,6 +270,11 @@ class LollmsDiscussion:
             raise ConfigError(f"discussion_metadata must be a dict, not {type(discussion_metadata).__name__}")
         metadata = {**(discussion_metadata or {}), **metadata}
         system_prompt = str(metadata.pop("system_prompt", "") or "")
+        zones = {z: metadata.pop(z) for z in ZONES if metadata.get(z) is not None}
+        for zone, text in zones.items():
+            if not isinstance(text, str):
+                raise ConfigError(f"{zone} must be a str, not {type(text).__name__}")
+            _check_storable(text, zone)
         _check_storable(metadata, "metadata")
         _check_storable(system_prompt, "system_prompt")
         if db_manager is not None:
@@ -199,11 +282,18 @@ class LollmsDiscussion:
         else:
             store = SQLiteDiscussionStore(db_path) if db_path is not None else None
         if id is not None and store is not None and id in store.list_ids():
-            found = cls(store.load(id), lollms_client, store, autosave=autosave, max_context_size=max_context_size)
+            found = cls(
+                store.load(id),
+                lollms_client,
+                store,
+                autosave=autosave,
+                max_context_size=max_context_size,
+                strict=strict,
+            )
             found._owns_store = db_manager is None
             return found
         record = DiscussionRecord(
-            id=id or uuid.uuid4().hex, created_at=_now(), system_prompt=system_prompt, metadata=metadata
+            id=id or uuid.uuid4().hex, created_at=_now(), system_prompt=system_prompt, metadata=metadata, zones=zones
         )
         if store is not None:
             try:
@@ -212,7 +302,7 @@ class LollmsDiscussion:
                 if db_manager is None:
                     store.close()
                 raise
-        new = cls(record, lollms_client, store, autosave=autosave, max_context_size=max_context_size)
+        new = cls(record, lollms_client, store, autosave=autosave, max_context_size=max_context_size, strict=strict)
         new._owns_store = db_manager is None
         return new
 
@@ -268,7 +358,7 @@ class LollmsDiscussion:
 
         A discussion from a :class:`LollmsDataManager` leaves the manager's connection open.
         """
-        if self._store is not None and self._owns_store:
+        if self._owns_store:
             self._store.close()
 
     def commit(self) -> None:
@@ -324,6 +414,116 @@ class LollmsDiscussion:
         _check_storable(text, "system_prompt")
         self._save_fields(system_prompt=text)
 
+    # -- lollms_client's data zones and memory ------------------------------------------
+
+    memory = _zone("memory")
+    user_data_zone = _zone("user_data_zone")
+    discussion_data_zone = _zone("discussion_data_zone")
+    personality_data_zone = _zone("personality_data_zone")
+
+    def setMemory(self, memory: str) -> None:
+        """lollms_client's setter: the same as ``discussion.memory = memory``."""
+        self.memory = memory
+
+    def get_full_data_zone(self) -> str:
+        """The data zones and active artefacts as they follow the system prompt (lollms_client's layout)."""
+        return self._prompt_parts().data_zone()
+
+    @seed_rule(None)
+    def memorize(self, branch_tip_id: str | None = None) -> str | None:
+        """Ask the model what to remember from the branch; append it to :attr:`memory` as a dated entry.
+
+        The entry reads ``--- Memory entry from YYYY-MM-DD HH:MM:SS ---`` then the model's text.
+        Returns that text, or ``None`` for an empty branch or (unless :attr:`strict`) a backend
+        failure, as lollms_client does.
+
+        :raises BackendError: (``strict``) the backend failed; memory is unchanged.
+        """
+        branch = self.get_messages(branch_tip_id)
+        if not branch:
+            return None
+        text = _context.memory_entry(branch, self._llm())
+        stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+        entry = f"--- Memory entry from {stamp} ---\n{text}"
+        self.memory = f"{self.memory.rstrip()}\n\n{entry}" if self.memory.strip() else entry
+        return text
+
+    # -- lollms_client's discussion images ---------------------------------------------
+
+    def add_discussion_image(self, image_b64: ImageInput, source: str = "user", active: bool = True) -> None:
+        """Attach an image to the whole discussion (sent with every turn while active); persisted."""
+        self._save_images(_images.added(self._record.images, image_b64, source, active))
+
+    def get_discussion_images(self) -> list[dict[str, Any]]:
+        """The discussion's images: ``[{"data", "source", "active", "created_at"}]`` (copies)."""
+        return [dict(i) for i in self._record.images]
+
+    def toggle_discussion_image_activation(self, index: int, active: bool | None = None) -> None:
+        """Flip (or set) whether discussion image ``index`` is sent; persisted.
+
+        :raises IndexError: no image at ``index`` (nothing changes).
+        """
+        self._save_images(_images.toggled(self._record.images, index, active))
+
+    def remove_discussion_image(self, index: int, commit: bool = True) -> None:
+        """Remove discussion image ``index`` (persisted; ``commit`` is accepted for lollms_client).
+
+        :raises IndexError: no image at ``index`` (nothing changes).
+        """
+        self._save_images(_images.removed(self._record.images, index))
+
+    def get_active_images(self, branch_tip_id: str | None = None) -> list[str]:
+        """Every image sent with the next turn: the discussion's active ones, then the branch's active ones."""
+        active = list(self._prompt_parts().images)
+        return active + [i for m in self.get_messages(branch_tip_id) for i in m.get_active_images()]
+
+    def get_all_images(self, branch_tip_id: str | None = None) -> list[dict[str, Any]]:
+        """The branch's message images: ``[{"message_id", "index", "data", "active"}]``."""
+        return _images.all_images(self.get_messages(branch_tip_id))
+
+    def _save_images(self, images: list[dict[str, Any]]) -> None:
+        _check_storable(images, "images")
+        self._save_fields(images=images)
+
+    def _save_artefacts(self, artefacts: list[dict[str, Any]]) -> None:
+        """Persist the artefact manager's new list (store first), then keep it."""
+        _check_storable(artefacts, "artefacts")
+        self._store.replace_artefacts(self.id, artefacts)
+        self._record.artefacts = artefacts
+
+    def _update_message(self, msg: DiscussionMessage, changes: dict[str, Any]) -> None:
+        """The sink of changes made through a message itself (image activation): store first, then apply."""
+        _check_storable(changes, "message fields")
+        self._store.update_message(dataclasses.replace(msg, **changes))
+        for name, value in changes.items():
+            setattr(msg, name, value)
+
+    # -- lollms_client's artefact shortcuts ---------------------------------------------
+
+    def list_artefacts(self) -> list[dict[str, Any]]:
+        """``artefacts.list()``."""
+        return self.artefacts.list()
+
+    def add_artefact(
+        self, title: str, content: str = "", images: list[str] | None = None, **extra: Any
+    ) -> dict[str, Any]:
+        """``artefacts.add(title, content=..., images=...)``."""
+        return self.artefacts.add(title, content=content, images=images, **extra)
+
+    def get_artefact(self, title: str, version: int | None = None) -> dict[str, Any] | None:
+        """``artefacts.get(title, version)``."""
+        return self.artefacts.get(title, version)
+
+    def update_artefact(
+        self, title: str, new_content: str, new_images: list[str] | None = None, **extra: Any
+    ) -> dict[str, Any]:
+        """``artefacts.update(title, new_content, new_images=...)``: the next version."""
+        return self.artefacts.update(title, new_content, new_images=new_images, **extra)
+
+    def remove_artefact(self, title: str, version: int | None = None) -> int:
+        """``artefacts.remove(title, version)``."""
+        return self.artefacts.remove(title, version)
+
     @property
     def active_leaf_id(self) -> str | None:
         """The last message of the active branch (``None`` while empty)."""
@@ -332,13 +532,13 @@ class LollmsDiscussion:
     @property
     def messages(self) -> list[DiscussionMessage]:
         """Every message of every branch, in the order they were added."""
-        return list(self._by_id.values())
+        return self._tree.messages
 
     def __len__(self) -> int:
-        return len(self._by_id)
+        return len(self._tree)
 
     def __repr__(self) -> str:
-        where = str(self._store.path) if self._store is not None else "memory"
+        where = str(self._store.path) if self._store.path is not None else "memory"
         return f"<LollmsDiscussion {self.id} messages={len(self)} in {where}>"
 
     def _save_fields(self, **changes: Any) -> None:
@@ -346,8 +546,7 @@ class LollmsDiscussion:
 
         Disk first: when the write fails, the in-memory record has not changed.
         """
-        if self._store is not None:
-            self._store.update_discussion(dataclasses.replace(self._record, **changes))
+        self._store.update_discussion(dataclasses.replace(self._record, **changes))
         for name, value in changes.items():
             setattr(self._record, name, value)
 
@@ -402,12 +601,14 @@ class LollmsDiscussion:
             raise ConfigError(f"role {role!r} is not one of {', '.join(ROLES)}")
         parent = self.active_leaf_id if parent_id is _UNSET else parent_id
         if parent is not None:
-            self.get_message(parent)
+            self._tree.get(parent)
+        columns = {n: fields.pop(n) for n in list(fields) if n in self._store.extra_columns["messages"]}
         merged = {**fields, **(metadata or {})}
+        _check_storable(columns, "columns")
         _check_storable(sender, "sender")
         _check_storable(content, "content")
         _check_storable(merged, "metadata")
-        image_texts = [_image_text(i) for i in images or ()]
+        image_texts = [_images.image_text(i) for i in images or ()]
         _check_storable(image_texts, "images")
         return DiscussionMessage(
             id=uuid.uuid4().hex,
@@ -418,14 +619,15 @@ class LollmsDiscussion:
             created_at=_now(),
             images=image_texts,
             metadata=merged,
-            tokens=_gen.count_tokens(self.lollms_client, content),
+            tokens=self._llm().try_count_tokens(content),
+            extra=columns,
         )
 
     def _store_message(self, msg: DiscussionMessage) -> None:
         """Persist ``msg`` (disk first), then add it to the tree as the active leaf."""
-        if self._store is not None:
-            self._store.add_message(self.id, msg, msg.id)
-        self._index(msg)
+        self._store.add_message(self.id, msg, msg.id)
+        msg._sink = self._update_message
+        self._tree.add(msg)
         self._record.active_leaf_id = msg.id
 
     def _role_of(self, sender: str) -> str:
@@ -436,67 +638,64 @@ class LollmsDiscussion:
         return "assistant" if name in ai_names else "user"
 
     def edit_message(
-        self, message_id: str, content: str | None = None, metadata: dict[str, Any] | None = None
+        self, message_id: str, content: str | None = None, metadata: dict[str, Any] | None = None, **columns: Any
     ) -> DiscussionMessage:
-        """Change a message's content and/or merge into its metadata in place (persisted).
+        """Change a message's content, merge into its metadata, set mixin ``columns`` (persisted, in place).
 
-        :raises ConfigError: content or metadata the store cannot hold (nothing changes).
+        :raises ConfigError: content or metadata the store cannot hold, or an unknown column (nothing changes).
         """
-        msg = self.get_message(message_id)
+        msg = self._tree.get(message_id)
+        unknown = [n for n in columns if n not in self._store.extra_columns["messages"]]
+        if unknown:
+            known = ", ".join(self._store.extra_columns["messages"]) or "none (see LollmsDataManager(message_mixin=))"
+            raise ConfigError(f"edit_message() got unknown column(s) {', '.join(unknown)}; extra columns: {known}")
+        if columns:
+            _check_storable(columns, "columns")
+            self._update_message(msg, {"extra": {**msg.extra, **columns}})
         if content is not None and not isinstance(content, str):
             raise TypeError(f"content must be a str, not {type(content).__name__}")
         new_content = msg.content if content is None else content
         new_metadata = {**msg.metadata, **(metadata or {})}
         _check_storable(new_content, "content")
         _check_storable(new_metadata, "metadata")
-        tokens = msg.tokens if content is None else _gen.count_tokens(self.lollms_client, new_content)
+        tokens = msg.tokens if content is None else self._llm().try_count_tokens(new_content)
         updated = dataclasses.replace(msg, content=new_content, metadata=new_metadata, tokens=tokens)
-        if self._store is not None:
-            self._store.update_message(updated)  # disk first: a failed write leaves memory as it was
+        self._store.update_message(updated)  # disk first: a failed write leaves memory as it was
         msg.content, msg.metadata, msg.tokens = new_content, new_metadata, tokens
         return msg
 
-    def get_message(self, message_id: str) -> DiscussionMessage:
-        """The message with that id, on any branch.
+    @seed_rule(None, on=_UNKNOWN)
+    def get_message(self, message_id: str) -> DiscussionMessage | None:
+        """The message with that id, on any branch; ``None`` for an unknown id, as in lollms_client.
 
-        :raises MessageNotFoundError: no such message in this discussion.
+        :raises MessageNotFoundError: (:attr:`strict`) no such message in this discussion.
         """
-        try:
-            return self._by_id[message_id]
-        except KeyError:
-            raise MessageNotFoundError(f"no message '{message_id}' in discussion '{self.id}'") from None
+        return self._tree.get(message_id)
 
     def get_children(self, message_id: str | None) -> list[DiscussionMessage]:
         """Direct replies to a message (roots for ``None``), oldest first: the branch points."""
-        return [self._by_id[i] for i in self._children.get(message_id, ())]
+        return self._tree.children(message_id)
 
     def get_branch(self, leaf_id: str) -> list[DiscussionMessage]:
         """The path from the root to ``leaf_id``, in order."""
-        path: list[DiscussionMessage] = []
-        cursor: str | None = leaf_id
-        while cursor is not None:
-            msg = self.get_message(cursor)
-            path.append(msg)
-            cursor = msg.parent_id
-        path.reverse()
-        return path
+        return self._tree.branch(leaf_id)
 
     def get_messages(self, branch_id: str | None = None) -> list[DiscussionMessage]:
         """The active branch (or the one ending at ``branch_id``, lollms_client's argument), root first."""
         leaf = branch_id if branch_id is not None else self.active_leaf_id
         return self.get_branch(leaf) if leaf is not None else []
 
-    def switch_branch(self, message_id: str) -> DiscussionMessage:
-        """Make the branch through ``message_id`` active; return the new active leaf.
+    @seed_rule(False, on=_UNKNOWN)
+    def switch_branch(self, message_id: str) -> bool:
+        """Make the branch through ``message_id`` active; ``True``, or ``False`` for an unknown id (lollms_client).
 
-        The leaf is ``message_id`` itself if nothing follows it, else its deepest descendant
-        taking the most recent reply at each step.
+        The new active leaf (:attr:`active_leaf_id`) is ``message_id`` itself if nothing follows
+        it, else its deepest descendant taking the most recent reply at each step.
+
+        :raises MessageNotFoundError: (:attr:`strict`) unknown id; nothing changes.
         """
-        leaf = self.get_message(message_id).id
-        while self._children.get(leaf):
-            leaf = self._children[leaf][-1]
-        self._save_fields(active_leaf_id=leaf)
-        return self._by_id[leaf]
+        self._save_fields(active_leaf_id=self._tree.deepest_leaf(message_id))
+        return True
 
     # -- lollms_client's branch names (docs/migrating-from-lollms-client.md) ---------------
 
@@ -508,27 +707,33 @@ class LollmsDiscussion:
     @active_branch_id.setter
     def active_branch_id(self, message_id: str | None) -> None:
         if message_id is not None:
-            self.get_message(message_id)
+            self._tree.get(message_id)
         self._save_fields(active_leaf_id=message_id)
 
+    @seed_rule(_warn_unchanged, on=_UNKNOWN)
     def switch_to_branch(self, branch_id: str) -> None:
         """Make ``branch_id`` itself the active leaf (lollms_client; :meth:`switch_branch` goes to the deepest reply).
 
-        :raises MessageNotFoundError: unknown id (lollms_client only logs a warning).
+        An unknown id changes nothing and logs a warning, as in lollms_client.
+
+        :raises MessageNotFoundError: (:attr:`strict`) unknown id.
         """
         self.active_branch_id = branch_id
 
     def get_siblings(self, message_id: str) -> list[DiscussionMessage]:
         """The messages sharing ``message_id``'s parent (itself included), oldest first."""
-        return _tree.siblings(self, message_id)
+        return self._tree.siblings(message_id)
 
     def switch_to_sibling(self, direction: int = 1) -> DiscussionMessage | None:
         """Move to the next (``+1``) or previous (``-1``) alternative of the active leaf (wrapping round).
 
         Returns the new active leaf, or ``None`` when the leaf has no sibling.
         """
-        target = _tree.sibling_of_leaf(self, direction)
-        return self.switch_branch(target) if target is not None else None
+        target = self._tree.sibling_of(self.active_leaf_id, direction)
+        if target is None:
+            return None
+        self._save_fields(active_leaf_id=self._tree.deepest_leaf(target))
+        return self._tree.get(self._record.active_leaf_id or target)
 
     def fork_from(
         self,
@@ -544,7 +749,7 @@ class LollmsDiscussion:
         ``label`` is kept as ``metadata["branch_label"]`` (shown by :meth:`list_branches`).
         :meth:`fork` instead copies a branch into a new discussion.
         """
-        self.get_message(message_id)
+        self._tree.get(message_id)
         metadata = dict(fields.pop("metadata", None) or {})
         if label:
             metadata["branch_label"] = label
@@ -554,35 +759,91 @@ class LollmsDiscussion:
             parent_id=message_id, metadata=metadata, **fields,
         )  # fmt: skip
 
+    def get_message_branches(self, message_id: str) -> list[BranchInfo]:
+        """The branches passing through ``message_id`` (``[]`` for an unknown id, as in lollms_client)."""
+        return [b for b in self.list_branches() if message_id in b.message_ids]
+
+    @seed_rule(False, on=_UNKNOWN)
+    def set_branch_label(self, leaf_id: str, label: str) -> bool:
+        """Name the branch ending at ``leaf_id`` (kept as ``metadata["branch_label"]``, persisted).
+
+        Returns ``False`` for an unknown id, as lollms_client does.
+
+        :raises MessageNotFoundError: (:attr:`strict`) unknown id.
+        """
+        self.edit_message(leaf_id, metadata={"branch_label": str(label)})
+        return True
+
+    def branch_diff(self, leaf_a: str, leaf_b: str) -> dict[str, Any]:
+        """How two branches diverge: ``{"common_ancestor_id", "only_in_a", "only_in_b", "shared"}`` (ids, root first).
+
+        :raises MessageNotFoundError: an unknown leaf id.
+        """
+        return _tree.branch_diff(self._tree, leaf_a, leaf_b)
+
+    def merge_branches(
+        self,
+        source_leaf_id: str,
+        target_leaf_id: str | None = None,
+        separator_content: str = "--- merged from another branch ---",
+        separator_sender: str = "system",
+    ) -> DiscussionMessage:
+        """Copy the source branch's own messages onto the target branch (default: the active one).
+
+        A system separator (skipped when ``separator_content`` is empty) comes first, then
+        copies of the messages of ``source_leaf_id``'s branch that the target does not share,
+        each with ``metadata["merged_from"]`` naming its original. Written in one go: the copies
+        are checked before the first one is stored. Returns the new tip (now the active leaf).
+
+        :raises MessageNotFoundError: an unknown source or target (lollms_client raises ``ValueError``).
+        """
+        target = target_leaf_id if target_leaf_id is not None else self.active_leaf_id
+        if target is None:
+            raise MessageNotFoundError("merge_branches: there is no target branch (the discussion is empty)")
+        target_ids = {m.id for m in self._tree.branch(target)}
+        unique = [m for m in self._tree.branch(source_leaf_id) if m.id not in target_ids]
+        if not unique:
+            return self._tree.get(target)
+        copies: list[DiscussionMessage] = []
+        parent = target
+        if separator_content:
+            marker = {"merge_separator": True}
+            sep = self._new_message(separator_sender, separator_content, "system", parent, None, marker)
+            copies.append(sep)
+            parent = sep.id
+        for src in unique:
+            meta = {**src.metadata, "merged_from": src.id}
+            copy = self._new_message(src.sender, src.content, src.role, None, list[ImageInput](src.images), meta)
+            copy.parent_id, copy.active_images = parent, list(src.active_images)
+            copies.append(copy)
+            parent = copy.id
+        for copy in copies:  # every copy is checked above: only a failing disk can stop half-way
+            self._store_message(copy)
+        return copies[-1]
+
     def list_branches(self) -> list[BranchInfo]:
         """A :class:`BranchInfo` per leaf (root-to-leaf ids, depth, label, whether active), oldest first."""
-        return _tree.list_branches(self)
+        return _tree.list_branches(self._tree, self.active_leaf_id)
 
     def get_branch_info(self, leaf_id: str) -> BranchInfo:
         """The :class:`BranchInfo` of the branch ending at ``leaf_id``."""
-        return _tree.branch_info(self, leaf_id)
+        return _tree.branch_info(self._tree, leaf_id, self.active_leaf_id)
 
     def get_tree(self) -> list[MessageNode]:
         """The whole tree as nested :class:`MessageNode` roots."""
-        return _tree.message_tree(self)
+        return _tree.message_tree(self._tree, self.active_leaf_id)
 
     def prune_branch(self, message_id: str) -> int:
         """Delete ``message_id`` and every reply below it (persisted); return how many were removed.
 
         If the active leaf was removed, the branch through the parent becomes active.
         """
-        doomed = _tree.subtree_ids(self, message_id)
+        doomed = self._tree.subtree_ids(message_id)
         leaf = self.active_leaf_id
         if leaf in doomed:
-            leaf = _tree.leaf_after_removing(self, message_id)
-        if self._store is not None:
-            self._store.delete_messages(self.id, doomed, leaf)
-        for i in doomed:
-            msg = self._by_id.pop(i)
-            siblings = self._children.get(msg.parent_id)
-            if siblings is not None and i in siblings:  # a doomed parent's list is already gone
-                siblings.remove(i)
-            self._children.pop(i, None)
+            leaf = self._tree.leaf_after_removing(message_id)
+        self._store.delete_messages(self.id, doomed, leaf)
+        self._tree.remove(doomed)
         self._record.active_leaf_id = leaf
         return len(doomed)
 
@@ -612,16 +873,18 @@ class LollmsDiscussion:
             metadata=meta,
             active_leaf_id=copies[-1].id if copies else None,
             messages=copies,
+            zones=dict(self._record.zones),
+            images=[dict(i) for i in self._record.images],
+            artefacts=[dict(a) for a in self._record.artefacts],
         )
-        store = SQLiteDiscussionStore(self._store.path) if self._store is not None else None
+        store = SQLiteDiscussionStore(self._store.path) if self._store.path is not None else None
         if store is not None:
             store.create(record)
         return type(self)(record, self.lollms_client, store)
 
     def delete(self) -> None:
         """Remove this discussion from its database (a no-op in memory)."""
-        if self._store is not None:
-            self._store.delete(self.id)
+        self._store.delete(self.id)
 
     # == export / import ================================================================
 
@@ -657,12 +920,11 @@ class LollmsDiscussion:
             return record_to_json(self._record, self.messages)
         leaf = branch_tip_id if branch_tip_id is not None else self.active_leaf_id
         if max_allowed_tokens is not None:
-            branch = _gen.messages_for_budget(
-                self, max_allowed_tokens, None, None, False, leaf, add_system_prompt=not suppress_system_prompt
-            )
+            branch = self._fit(leaf, max_allowed_tokens, add_system_prompt=not suppress_system_prompt)
         else:
-            branch = self.get_branch(leaf) if leaf is not None else []
-            branch = branch if suppress_system_prompt else self._with_system_prompt(branch)
+            branch = self.get_messages(leaf)
+            if not suppress_system_prompt:
+                branch = _context.context_messages(branch, self._prompt_parts(), self._llm())
         title = str(self._record.metadata.get("title") or f"Discussion {self.id}")
         return render(branch, fmt, title)
 
@@ -678,28 +940,22 @@ class LollmsDiscussion:
             new.add_message(sender=m["role"], role=m["role"], content=m["content"])
         return new
 
-    def _with_system_prompt(self, branch: list[DiscussionMessage]) -> list[DiscussionMessage]:
-        branch = self._after_pruning_point(branch)
-        if not self.system_prompt:
-            return branch
-        prompt = DiscussionMessage(
-            id="", sender="system", role="system", content=self.system_prompt, parent_id=None,
-            created_at=self.created_at, metadata={"system_prompt": True},
-            tokens=_gen.count_tokens(self.lollms_client, self.system_prompt),
+    def _fit(
+        self,
+        leaf_id: str | None,
+        max_tokens: int | None = None,
+        n_predict: int | None = None,
+        ctx_size: int | None = None,
+        *,
+        summarize: bool = False,
+        add_system_prompt: bool = True,
+    ) -> list[DiscussionMessage]:
+        """The branch ending at ``leaf_id`` (default: the active one) as sent, cut to the budget."""
+        return _context.fit_to_budget(
+            self.get_messages(leaf_id), self._prompt_parts(), self._llm(), self.message_overhead_tokens,
+            max_tokens=max_tokens, n_predict=n_predict, ctx_size=ctx_size, max_context_size=self.max_context_size,
+            summarize=summarize, add_system_prompt=add_system_prompt,
         )  # fmt: skip
-        return [prompt, *branch]
-
-    def _after_pruning_point(self, branch: list[DiscussionMessage]) -> list[DiscussionMessage]:
-        """A branch through :meth:`summarize_and_prune`'s point: its summary, then the turns from there."""
-        point, summary = self.pruning_point_id, self.pruning_summary
-        ids = [m.id for m in branch]
-        if point is None or summary is None or point not in ids:
-            return branch
-        note = DiscussionMessage(
-            id="", sender="system", role="system", content=_gen.SUMMARY_PREFIX + summary, parent_id=None,
-            created_at=self.created_at, metadata={"summary_of": ids[: ids.index(point)]},
-        )  # fmt: skip
-        return [note, *branch[ids.index(point) :]]
 
     # == the LLM ========================================================================
 
@@ -722,7 +978,7 @@ class LollmsDiscussion:
 
         :raises ConfigError: even the system prompt plus the newest message exceed the budget.
         """
-        return _gen.messages_for_budget(self, max_tokens, n_predict, ctx_size, summarize, leaf_id)
+        return self._fit(leaf_id, max_tokens, n_predict, ctx_size, summarize=summarize)
 
     def chat(
         self,
@@ -753,11 +1009,54 @@ class LollmsDiscussion:
         :raises ConfigError: an unknown or bad option (nothing changed).
         :raises BackendError: the backend failed (the user message stays in the discussion).
         """
-        return _chat.chat(
-            self, user_message, streaming_callback, kwargs, images=images, summarize=summarize,
-            branch_tip_id=branch_tip_id, add_user_message=add_user_message, add_system_prompt=add_system_prompt,
-            remove_thinking_blocks=remove_thinking_blocks,
+        # Every check before the first change: a refused option must not leave a user turn behind.
+        options = _chat.prepare_options(kwargs)
+        llm = self._llm()
+        llm.binding()
+        parent = branch_tip_id if branch_tip_id is not None else self.active_leaf_id
+        if parent is not None:
+            self._tree.get(parent)
+        user: DiscussionMessage | None = None
+        if add_user_message:
+            sender = str(self.metadata.get("user_name", "user"))
+            user = self._new_message(sender, user_message, "user", parent, images)
+            llm.check_options(user_message, images, options)
+            self._store_message(user)
+            parent = user.id
+        else:
+            llm.check_options("", images, options)
+            if parent is None:
+                raise ConfigError("chat(add_user_message=False) needs a branch to answer: the discussion is empty")
+        return self._answer(
+            parent, streaming_callback, options, summarize=summarize, user=user,
+            add_system_prompt=add_system_prompt, keep_thinking=not remove_thinking_blocks,
         )  # fmt: skip
+
+    def _answer(
+        self,
+        parent_id: str,
+        callback: StreamingCallback | None,
+        options: dict[str, Any],
+        *,
+        summarize: bool = False,
+        user: DiscussionMessage | None = None,
+        add_system_prompt: bool = True,
+        keep_thinking: bool = False,
+    ) -> ChatResult:
+        """Generate the reply to the branch ending at ``parent_id`` and store it as its child.
+
+        :raises BackendError: the backend failed (nothing is added).
+        """
+        context = self._fit(
+            parent_id, None, options.get("n_predict"), options.get("ctx_size"),
+            summarize=summarize, add_system_prompt=add_system_prompt,
+        )  # fmt: skip
+        text, meta = _chat.reply(context, self._llm(), callback, options, keep_thinking=keep_thinking)
+        ai_name = str(self.metadata.get("ai_name", "assistant"))
+        msg = self._new_message(ai_name, text, "assistant", parent_id, metadata=meta)
+        result = ChatResult.of(msg, user, cancelled=meta.get("stopped_by") is not None)
+        self._store_message(result)
+        return result
 
     def regenerate(
         self, streaming_callback: StreamingCallback | None = None, *, summarize: bool = False, **kwargs: Any
@@ -766,7 +1065,12 @@ class LollmsDiscussion:
 
         :raises ConfigError: the active branch has no user message.
         """
-        return _chat.regenerate(self, streaming_callback, kwargs, summarize=summarize)
+        user = next((m for m in reversed(self.get_messages()) if m.role == "user"), None)
+        if user is None:
+            raise ConfigError("nothing to regenerate: the active branch has no user message")
+        options = dict(kwargs)
+        self._llm().check_options("", None, options)
+        return self._answer(user.id, streaming_callback, options, summarize=summarize, user=user)
 
     def regenerate_branch(self, branch_tip_id: str | None = None, **kwargs: Any) -> ChatResult:
         """lollms_client's regeneration: replace the answer at ``branch_tip_id`` (default: the active leaf).
@@ -776,7 +1080,22 @@ class LollmsDiscussion:
 
         :raises ConfigError: the tip is a system message, or an assistant message with no user parent.
         """
-        return _chat.regenerate_branch(self, branch_tip_id, kwargs)
+        options = dict(kwargs)
+        streaming_callback = options.pop("streaming_callback", None)
+        options = _chat.prepare_options(options)
+        llm = self._llm()
+        llm.binding()
+        target = self._tree.get(branch_tip_id if branch_tip_id is not None else self.active_leaf_id or "")
+        parent = self._tree.get(target.parent_id) if target.role == "assistant" and target.parent_id else None
+        user = parent if target.role == "assistant" else target
+        if user is None or user.role != "user":
+            raise ConfigError(f"nothing to regenerate from message '{target.id}' ({target.role}): no user message")
+        llm.check_options("", None, options)
+        # The new answer first: if the backend fails, the old one must still be there (nothing changes).
+        result = self._answer(user.id, streaming_callback, options, user=user)
+        if target is not user:
+            self.prune_branch(target.id)  # the old reply is not on the new answer's path: the new one stays active
+        return result
 
     # -- lollms_client's context helpers ---------------------------------------------------
 
@@ -799,7 +1118,12 @@ class LollmsDiscussion:
         :attr:`pruning_point_id` on. With ``max_tokens``, does nothing while the branch fits.
         Unlike lollms_client, a backend failure raises instead of being logged.
         """
-        _context.summarize_and_prune(self, max_tokens, preserve_last_n)
+        found = _context.summarize_for_pruning(
+            self.get_messages(), self._prompt_parts(), self._llm(), self.message_overhead_tokens,
+            max_tokens, preserve_last_n,
+        )  # fmt: skip
+        if found is not None:
+            self.set_metadata(pruning_summary=found[0], pruning_point_id=found[1])
 
     def get_context_status(self, branch_tip_id: str | None = None) -> dict[str, Any]:
         """Token use of the next prompt, in lollms_client's shape.
@@ -809,11 +1133,20 @@ class LollmsDiscussion:
         ``max_tokens`` is the binding's context size, else :attr:`max_context_size`, else ``None``
         (and ``percent`` then ``None``).
         """
-        return _context.context_status(self, branch_tip_id)
+        leaf = branch_tip_id if branch_tip_id is not None else self.active_leaf_id
+        return _context.context_status(
+            self.get_messages(leaf),
+            self._prompt_parts(),
+            self._llm(),
+            self.message_overhead_tokens,
+            self.max_context_size,
+        )
 
     def auto_title(self) -> str:
         """Ask the LLM for a short title of the active branch, keep it in ``metadata["title"]`` and return it.
 
         :raises BackendError: the backend failed (lollms_client logs it and returns ``None``).
         """
-        return _context.auto_title(self)
+        title = _context.auto_title(self.get_messages(), self._llm())
+        self.set_metadata(title=title)
+        return title

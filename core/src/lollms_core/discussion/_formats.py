@@ -10,9 +10,11 @@ import base64
 import json
 import uuid
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
+from ..media import image_to_data_url, is_existing_file, sniff_image_mime
 from ..types import Message
 from ._store import DiscussionMessage, DiscussionRecord
 
@@ -27,39 +29,76 @@ __all__ = [
 ]
 
 ROLES = ("system", "user", "assistant")
-EXPORT_FORMATS = ("openai_chat", "ollama_chat", "lollms_text", "markdown", "json")
+EXPORT_FORMATS = ("openai_chat", "ollama_chat", "lollms_text", "markdown", "json", "messages")
 #: The ``format`` marker of a JSON export.
 JSON_FORMAT = "lollms_discussion"
 
 
 def to_openai_messages(messages: list[DiscussionMessage]) -> list[Message]:
-    """``[{"role", "content", "images"?}]`` for a list of discussion messages."""
+    """``[{"role", "content", "images"?}]``: what :meth:`LollmsLLMBinding.chat` and the wires consume.
+
+    Only active images are sent. Images on a system message (the discussion's own images)
+    move to the last user message: chat APIs accept images in user turns only.
+    """
     out: list[Message] = []
+    system_images: list[str] = []
     for m in messages:
         item: Message = {"role": m.role, "content": m.content}
-        if m.images:
-            item["images"] = list(m.images)
+        images = m.get_active_images()
+        if images and m.role == "system":
+            system_images.extend(images)
+        elif images:
+            item["images"] = images
         out.append(item)
+    if system_images:
+        out = [item for item in out if item["role"] != "system" or item["content"]]  # it only carried images
+        last_user = next((item for item in reversed(out) if item["role"] == "user"), None)
+        if last_user is None:
+            out.append(last_user := {"role": "user", "content": ""})
+        last_user["images"] = [*system_images, *(last_user.get("images") or ())]
+    return out
+
+
+def to_openai_content_parts(messages: list[DiscussionMessage]) -> list[Message]:
+    """The OpenAI Chat Completions ``messages``: images as ``image_url`` content parts, ready for the SDK.
+
+    A message with active images has ``content`` as a list of parts (its text first); one
+    without keeps a string. The discussion's own images stay on the system message, as
+    lollms_client exports them.
+    """
+    out: list[Message] = []
+    for m in messages:
+        images = m.get_active_images()
+        if not images:
+            out.append({"role": m.role, "content": m.content})
+            continue
+        parts: list[dict[str, Any]] = [{"type": "text", "text": m.content}] if m.content else []
+        parts += [{"type": "image_url", "image_url": {"url": _image_url(i), "detail": "auto"}} for i in images]
+        out.append({"role": m.role, "content": parts})
     return out
 
 
 def render(branch: list[DiscussionMessage], format: str, title: str) -> Any:
-    """One branch as ``openai_chat`` (a list), ``lollms_text`` or ``markdown`` (strings).
+    """One branch as ``openai_chat``, ``ollama_chat``, ``messages`` (lists), ``lollms_text`` or ``markdown``.
 
     :raises ConfigError: unknown format.
     """
     if format == "openai_chat":
+        return to_openai_content_parts(branch)
+    if format == "messages":
         return to_openai_messages(branch)
     if format == "ollama_chat":
-        # Ollama's /api/chat: "images" is a list of base64 strings; paths and URLs are not sent.
-        out = to_openai_messages(branch)
-        for item in out:
-            kept = [i for i in item.pop("images", []) if _is_base64(i)]
+        # Ollama's /api/chat: "images" is a list of base64 strings on any message; paths and URLs are not sent.
+        out: list[Message] = []
+        for m in branch:
+            item: Message = {"role": m.role, "content": m.content}
+            kept = [i for i in m.get_active_images() if _is_base64(i)]
             if kept:
                 item["images"] = kept
+            out.append(item)
         return out
     if format == "lollms_text":
-        return "\n".join(f"!@>{m.role}:\n{m.content}" for m in branch)
+        return "\n".join(f"!@>{m.role}:\n{m.content}{_attached(m)}" for m in branch)
     if format == "markdown":
         parts = [f"# {title}"]
         for m in branch:
@@ -68,6 +107,27 @@ def render(branch: list[DiscussionMessage], format: str, title: str) -> Any:
             parts.append(f"{header}:\n\n{m.content}{images}")
         return "\n\n".join(parts) + "\n"
     raise ConfigError(f"unknown export format {format!r}; expected one of {', '.join(EXPORT_FORMATS)}")
+
+
+def _image_url(image: str) -> str:
+    """A data URL for a file or base64 text (kept as written); a URL, or anything else, as given (lollms_client)."""
+    import binascii
+
+    if image.startswith(("http://", "https://", "data:")):
+        return image
+    if is_existing_file(image):
+        return image_to_data_url(Path(image))
+    try:
+        raw = base64.b64decode(image, validate=True)
+    except (binascii.Error, ValueError):
+        return image
+    return f"data:{sniff_image_mime(raw)};base64,{image}"
+
+
+def _attached(m: DiscussionMessage) -> str:
+    # lollms_client's text rendering says how many images go with a turn.
+    count = len(m.get_active_images())
+    return f"\n({count} image(s) attached)" if count else ""
 
 
 def _is_base64(text: str) -> bool:
@@ -92,6 +152,10 @@ def record_to_json(record: DiscussionRecord, messages: list[DiscussionMessage]) 
         "system_prompt": record.system_prompt,
         "metadata": record.metadata,
         "active_leaf_id": record.active_leaf_id,
+        "zones": dict(sorted(record.zones.items())),
+        # Keys sorted as the store writes them: the export of a discussion equals its reloaded export.
+        "images": [dict(sorted(i.items())) for i in record.images],
+        "artefacts": [dict(sorted(a.items())) for a in record.artefacts],
         "messages": [m.to_dict() for m in messages],
     }
     return json.dumps(data, ensure_ascii=False, indent=2)
@@ -129,4 +193,7 @@ def record_from_json(data: str | Mapping[str, Any]) -> DiscussionRecord:
         metadata=dict(obj.get("metadata") or {}),
         active_leaf_id=leaf,
         messages=messages,
+        zones={str(k): str(v) for k, v in dict(obj.get("zones") or {}).items()},
+        images=[dict(i) for i in obj.get("images") or []],
+        artefacts=[dict(a) for a in obj.get("artefacts") or []],
     )

@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import replace
 from typing import Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
 
-from ..bindings._streaming import closable
+from ..bindings._streaming import StreamItem, closable
 from ..bindings.llm import LollmsLLMBinding
-from ..errors import BindingNotFoundError, ConfigError, LollmsError, NotSupportedError
+from ..errors import BindingNotFoundError, ConfigError, EngineError, LollmsError, NotSupportedError
 from ..registry import Registry
-from ..types import ChatRequest, Chunk, Modality
+from ..types import ChatRequest, Modality
 from ._pool import Attempt, Member, Pool, prefix_key, should_fail_over
 
 __all__ = ["RouterBinding"]
@@ -128,9 +130,47 @@ class RouterBinding(LollmsLLMBinding):
     def _key(self, request: ChatRequest) -> str | None:
         return prefix_key(request.messages) if self.pool.strategy == "prefix-affinity" else None
 
-    def _stream(self, request: ChatRequest) -> Iterator[Chunk]:
-        """Stream from one member; move to another if it fails before delivering its first chunk."""
-        key, tried = self._key(request), set[int]()
+    # == capabilities =======================================================================
+
+    def supports_tools(self, model: str | None = None) -> bool:
+        """True when at least one member supports native tools (tool requests go only to those)."""
+        return any(_capable(m.binding.supports_tools, model) for m in self.pool.members)
+
+    def supports_json_schema(self, model: str | None = None) -> bool:
+        """True when at least one member constrains output to a JSON Schema (such requests go only to those)."""
+        return any(_capable(m.binding.supports_json_schema, model) for m in self.pool.members)
+
+    def _skipped(self, request: ChatRequest) -> set[int]:
+        """Members that cannot serve ``request`` (tools or json_schema they lack), as if already tried.
+
+        :raises NotSupportedError: no member can; the message names each member and what it lacks.
+        """
+        needs: list[tuple[str, str]] = []
+        if request.tools and request.tool_choice != "none":
+            needs.append(("supports_tools", "native tools"))
+        if request.json_schema is not None:
+            needs.append(("supports_json_schema", "constrained JSON output (json_schema)"))
+        if not needs:
+            return set()
+        lacking: dict[int, list[str]] = {}
+        for m in self.pool.members:
+            missing = [what for method, what in needs if not _capable(getattr(m.binding, method), request.model)]
+            if missing:
+                lacking[m.index] = missing
+        if len(lacking) == len(self.pool.members):
+            detail = "; ".join(f"#{m.index} {m.label} lacks {', '.join(lacking[m.index])}" for m in self.pool.members)
+            raise NotSupportedError(
+                f"router: no member can take this request ({detail}). Add a member that supports it, "
+                "or use tool_mode='prompt' (tools described in the prompt, no native support needed)"
+            )
+        return set(lacking)
+
+    def _stream(self, request: ChatRequest) -> Iterator[StreamItem]:
+        """Stream from one member; move to another if it fails before delivering its first chunk.
+
+        Tool and json_schema requests go only to members that support them.
+        """
+        key, tried = self._key(request), self._skipped(request)
         while True:
             attempt = Attempt(self.pool, self._choose_blocking(tried, key))
             tried.add(attempt.member.index)
@@ -139,18 +179,21 @@ class RouterBinding(LollmsLLMBinding):
                 for chunk in stream:
                     yield from attempt.feed(chunk)
             except Exception as exc:
-                if attempt.failed(exc):
+                error = _member_error(attempt.member, exc)
+                if attempt.failed(error):
                     continue
-                raise
+                if error is exc:
+                    raise
+                raise error from exc
             finally:
                 stream.close()
                 self.pool.released(attempt.member)
             yield from attempt.finished()
             return
 
-    async def _astream(self, request: ChatRequest) -> AsyncIterator[Chunk]:
+    async def _astream(self, request: ChatRequest) -> AsyncIterator[StreamItem]:
         """Async twin of :meth:`_stream`, over each member's ``_astream`` (native when the member has one)."""
-        key, tried = self._key(request), set[int]()
+        key, tried = self._key(request), self._skipped(request)
         while True:
             attempt = Attempt(self.pool, await self._choose_async(tried, key))
             tried.add(attempt.member.index)
@@ -160,9 +203,12 @@ class RouterBinding(LollmsLLMBinding):
                     for out in attempt.feed(chunk):
                         yield out
             except Exception as exc:
-                if attempt.failed(exc):
+                error = _member_error(attempt.member, exc)
+                if attempt.failed(error):
                     continue
-                raise
+                if error is exc:
+                    raise
+                raise error from exc
             finally:
                 aclose = getattr(stream, "aclose", None)
                 if aclose is not None:
@@ -325,14 +371,60 @@ class RouterBinding(LollmsLLMBinding):
         return f"<RouterBinding strategy={self.pool.strategy} members={[m.label for m in self.pool.members]}>"
 
 
+def _capable(check: Callable[[str | None], bool], model: str | None) -> bool:
+    """A member's capability answer.
+
+    One that cannot answer (server down) is not ruled out here: sending it the request decides,
+    with the usual fail-over.
+    """
+    try:
+        return bool(check(model))
+    except Exception:
+        return True
+
+
 def _call_options(binding: LollmsLLMBinding) -> frozenset[str]:
     """Per-call options a binding declares for generation (read once, when the member is made)."""
     checker = binding._checker()
     return frozenset(p.name for key in ("generate_text", "model") for p in checker.method_parameters.get(key, ()))
 
 
+def _member_error(member: Member, exc: Exception) -> Exception:
+    """``exc`` as the router reports it: an engine crash becomes an EngineError naming the member.
+
+    The member's primitive is called directly (the member's own base never wraps it), so a crash
+    arrives raw; wrapped by the router's base it would only say "the router binding's engine failed".
+    Lollms errors pass unchanged; the member's secrets are blanked from the copied message.
+    """
+    wrapped = member.binding._engine_error("_stream", exc)
+    if wrapped is exc or not isinstance(wrapped, Exception):
+        return exc
+    error = EngineError(f"router member #{member.index} {member.label}: {wrapped}")
+    error.__cause__ = exc
+    return error
+
+
+#: Query parameters that carry credentials in URLs people paste (``?api_key=``, ``?token=``, ``?sig=``...).
+_SECRET_QUERY = re.compile(r"key|token|secret|pass|pwd|sig|auth|cred|session", re.IGNORECASE)
+
+
+def _safe_location(value: str) -> str:
+    """A host address as a label may show it: no ``user:password@``, no credential-like query parameters."""
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return "<unparsable address>"
+    if not parts.scheme or not parts.netloc:
+        return value  # a path (model_path), not a URL
+    host = parts.netloc.rpartition("@")[2]
+    query = "&".join(
+        pair for pair in parts.query.split("&") if pair and not _SECRET_QUERY.search(pair.partition("=")[0])
+    )
+    return urlunsplit((parts.scheme, host, parts.path, query, ""))
+
+
 def _label(name: str, config: Any) -> str:
-    """``binding@host/model``: enough to tell members apart, never a secret."""
-    host = config.get("host_address") or config.get("model_path") or ""
+    """``binding@host/model``: enough to tell members apart, never a secret (userinfo and key-like query stripped)."""
+    host = _safe_location(str(config.get("host_address") or config.get("model_path") or ""))
     model = config.get("model_name") or ""
     return name + (f"@{host}" if host else "") + (f"/{model}" if model else "")

@@ -10,7 +10,7 @@ from typing import Any
 
 from lollms_core.bindings import LollmsLLMBinding
 from lollms_core.errors import BindingLoadError, ConfigError, NotFoundError, NotSupportedError
-from lollms_core.types import ChatRequest, Chunk
+from lollms_core.types import ChatRequest, Chunk, ToolCallDelta
 
 from .engine import EngineSettings, LlamaEngine, load_header
 from .gguf_header import GGUFError, read_gguf_header
@@ -172,6 +172,8 @@ class LlamaCppBinding(LollmsLLMBinding):
             "vision": facts["vision"],
             "embeddings": engine.settings.embeddings,
             "has_chat_template": bool(facts["chat_template"]),
+            "supports_tools": _template_has_tools(engine),
+            "supports_structured_output": True,
         }
 
     def _require_engine(self) -> LlamaEngine:
@@ -206,13 +208,20 @@ class LlamaCppBinding(LollmsLLMBinding):
 
     # -- generation -----------------------------------------------------------------------
 
-    def _stream(self, request: ChatRequest) -> Iterator[Chunk]:
+    def _stream(self, request: ChatRequest) -> Iterator[Chunk | ToolCallDelta]:
         """Stream the answer from the in-process engine; closing stops decoding at the next token."""
         engine = self._engine_for(request)
         if any(m.get("images") for m in request.messages) and not engine.facts()["vision"]:
             raise NotSupportedError(
                 f"{self.model_name} cannot read images: it has no multimodal projector. "
                 "Set mmproj_path to the model's mmproj .gguf file."
+            )
+        if request.tools and request.tool_choice != "none" and not _template_has_tools(engine):
+            # llama.cpp would evaluate the prompt without the tools and answer in prose, silently.
+            raise NotSupportedError(
+                f"{self.model_name}'s chat template has no tool support (llama.cpp's template caps), so "
+                "llama.cpp would ignore the tools. Use tool_mode='prompt' (tools described in the prompt, "
+                "the answer constrained by a JSON schema) or a model whose template supports tools."
             )
         body = chat_body(request)
         stop = threading.Event()
@@ -225,6 +234,15 @@ class LlamaCppBinding(LollmsLLMBinding):
             stop.set()
             with self._stops_lock:
                 self._stops.discard(stop)
+
+    def supports_tools(self, model: str | None = None) -> bool:
+        """Whether the loaded model's chat template takes tools, as llama.cpp reports it (never assumed)."""
+        engine = self._engine
+        return engine is not None and _template_has_tools(engine)
+
+    def supports_json_schema(self, model: str | None = None) -> bool:
+        """True: llama.cpp turns ``json_schema`` into a grammar that constrains decoding."""
+        return True
 
     def cancel(self) -> None:
         """Stop every generation of this binding; decoding stops even if nobody pulls chunks."""
@@ -262,3 +280,8 @@ class LlamaCppBinding(LollmsLLMBinding):
         self.cancel()
         with self._engine_lock:
             self._free()
+
+
+def _template_has_tools(engine: LlamaEngine) -> bool:
+    caps = engine.facts()["chat_template_caps"]
+    return bool(caps.get("supports_tools")) and bool(caps.get("supports_tool_calls", True))

@@ -176,6 +176,8 @@ class LlamaEngine:
                 "vision": bool((props.get("modalities") or {}).get("vision")),
                 "total_slots": props.get("total_slots"),
                 "chat_template": props.get("chat_template") or "",
+                # What llama.cpp found the template can do (supports_tools, supports_tool_calls...).
+                "chat_template_caps": dict(props.get("chat_template_caps") or {}),
                 "ftype": props.get("model_ftype"),
             }
         return self._facts

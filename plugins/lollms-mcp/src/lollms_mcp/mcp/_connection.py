@@ -29,6 +29,16 @@ from ._config import ServerConfig
 
 __all__ = ["Connection"]
 
+
+async def _within(seconds: float, request: Awaitable[T]) -> T:
+    """``await request`` with a deadline, in the calling task (Python 3.11's ``asyncio.timeout``)."""
+    timeout = getattr(asyncio, "timeout", None)
+    if timeout is None:  # Python 3.10: wait_for runs it as a task
+        return await asyncio.wait_for(request, seconds)
+    async with timeout(seconds):
+        return await request
+
+
 T = TypeVar("T")
 log = logging.getLogger("lollms_mcp")
 # The JSON-RPC code the SDK uses when the other side went away.
@@ -64,7 +74,10 @@ class Connection:
         self._session: Any = None
         self._owner: asyncio.Task[None] | None = None
         self._stop: asyncio.Event | None = None
-        self._broken: asyncio.Future[BaseException] | None = None
+        #: Why the connection broke (garbage on the wire, the owner task ended), ``None`` while it works.
+        self.broken_by: BaseException | None = None
+        self._waiting: set[asyncio.Task[Any]] = set()
+        self._cancelled: set[asyncio.Task[Any]] = set()
         self._lock: asyncio.Lock | None = None
         #: Set when the server went away since the session opened (the next call reconnects, once).
         self.dead = False
@@ -92,21 +105,27 @@ class Connection:
     async def _own(self, ready: asyncio.Future[Any]) -> None:
         """The owner task: open the transport and session, wait for stop, close them."""
         assert self._stop is not None
+        started = False
         try:
             async with contextlib.AsyncExitStack() as stack:
                 read, write = await stack.enter_async_context(self._transport())
                 session = ClientSession(read, write, message_handler=self._on_message)
                 await stack.enter_async_context(session)
                 ready.set_result(session)
+                started = True
                 await self._stop.wait()
         except BaseException as exc:
-            if not ready.done():
-                ready.set_exception(self._error(f"could not start: {_reason(exc)}"))
-            self._break(exc)
+            if not started:  # the opener waits on `ready`: it gets the reason from there
+                self.dead = True
+                if not ready.done():
+                    ready.set_exception(self._error(f"could not start: {_reason(exc)}"))
+            else:
+                self._break(exc)
             if not isinstance(exc, Exception):
                 raise
         finally:
-            self._break(ConnectionError("the session closed"))
+            if started:
+                self._break(ConnectionError("the session closed"))
 
     async def _on_message(self, message: Any) -> None:
         """The SDK hands transport problems (a line that is not JSON-RPC) here: the connection is broken."""
@@ -114,13 +133,18 @@ class Connection:
             self._break(message)
 
     def _break(self, exc: BaseException) -> None:
+        """Mark the connection broken and stop every request waiting on it (each gets a typed error)."""
         self.dead = True
-        if self._broken is not None and not self._broken.done():
-            self._broken.set_result(exc)
+        if self.broken_by is None:
+            self.broken_by = exc
+        for task in list(self._waiting):
+            if task not in self._cancelled:
+                self._cancelled.add(task)
+                task.cancel()
 
     async def _open(self) -> Any:
         loop = asyncio.get_running_loop()
-        self._stop, self._broken = asyncio.Event(), loop.create_future()
+        self._stop, self.broken_by = asyncio.Event(), None
         self.dead = False
         ready: asyncio.Future[Any] = loop.create_future()
         self._owner = loop.create_task(self._own(ready), name=f"lollms-mcp:{self.alias}")
@@ -173,24 +197,35 @@ class Connection:
     # -- requests ---------------------------------------------------------------------------
 
     async def _race(self, request: Awaitable[T], what: str) -> T:
-        """``request``, unless the timeout passes or the connection breaks first (then a typed error)."""
-        task = asyncio.ensure_future(request)
-        broken = self._broken
-        waiting: set[asyncio.Future[Any]] = {task} if broken is None else {task, broken}
-        done, _ = await asyncio.wait(waiting, timeout=self.config.timeout, return_when=asyncio.FIRST_COMPLETED)
-        if task in done:
-            try:
-                return task.result()
-            except LollmsError:
-                raise
-            except Exception as exc:
-                raise self._failed(exc, what) from None
-        task.cancel()
-        with contextlib.suppress(BaseException):
-            await task
-        if broken is not None and broken.done():
-            raise self._error(f"the connection broke during {what}: {_reason(broken.result())}")
-        raise self._error(f"no answer to {what} within {self.config.timeout:g} s", status=504)
+        """``request``, unless the timeout passes or the connection breaks first (then a typed error).
+
+        Awaited in the caller's own task (no extra task per request: each costs two turns of a
+        busy loop); a broken connection cancels the tasks waiting on it, see :meth:`_break`.
+        """
+        task = asyncio.current_task()
+        if task is None:  # pragma: no cover - always called from a coroutine on a loop
+            raise RuntimeError("a request needs a running task")
+        if self.broken_by is not None:
+            raise self._error(f"the connection broke before {what}: {_reason(self.broken_by)}")
+        self._waiting.add(task)
+        try:
+            return await _within(self.config.timeout, request)
+        except asyncio.CancelledError:
+            if task not in self._cancelled:
+                raise  # our caller's cancellation: not ours to turn into an error
+            self._cancelled.discard(task)
+            if hasattr(task, "uncancel"):
+                task.uncancel()  # the cancel was ours: the task's own scopes must not see it
+            reason = _reason(self.broken_by) if self.broken_by is not None else "closed"
+            raise self._error(f"the connection broke during {what}: {reason}") from None
+        except (asyncio.TimeoutError, TimeoutError):
+            raise self._error(f"no answer to {what} within {self.config.timeout:g} s", status=504) from None
+        except LollmsError:
+            raise
+        except Exception as exc:
+            raise self._failed(exc, what) from None
+        finally:
+            self._waiting.discard(task)
 
     def _failed(self, exc: BaseException, what: str) -> ToolServerError:
         code = getattr(getattr(exc, "error", None), "code", None)

@@ -1,13 +1,18 @@
 """``McpBinding``: the tools of several MCP servers, each named ``alias::tool``.
 
-Sessions live on a private event loop (see :mod:`._loop`): the sync surface waits on it,
-the async one awaits it natively. A server that fails is reported by alias
-(:class:`~lollms_core.errors.ToolServerError`) while the others keep serving.
+Sessions are bound to the event loop that opened them (the SDK's streams are anyio objects of
+one loop). The sync surface uses a private loop in a daemon thread (see :mod:`._loop`); the
+async surface is native: it opens and reuses sessions on the caller's own loop, so an
+``await binding.acall_tool(...)`` costs no thread hop. A server that fails is reported by
+alias (:class:`~lollms_core.errors.ToolServerError`) while the others keep serving.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import threading
+import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -33,7 +38,8 @@ class McpBinding(LollmsToolBinding):
     """Tools of the MCP servers listed in ``servers`` (stdio commands or streamable HTTP URLs).
 
     Nothing starts when the binding is created: a server is connected on the first listing
-    or call that needs it, and its session is reused until :meth:`close`.
+    or call that needs it, and its session is reused until :meth:`close` (or, for sessions
+    opened by async calls, until their event loop ends: ``asyncio.run`` stops them with it).
     """
 
     def __init__(self, **config: Any) -> None:
@@ -45,13 +51,17 @@ class McpBinding(LollmsToolBinding):
         shown = {**self.config, "servers": [s.public() for s in self.servers]}
         secret = frozenset(k for k, v in self.config.masked().items() if v != self.config[k])
         self.config = type(self.config)(shown, secret)
-        self._connections = {s.alias: Connection(s) for s in self.servers}
         #: Why each failing server was left out of the last listing (alias -> typed error).
         self.server_errors: dict[str, ToolServerError] = {}
         self._loop: LoopThread | None = None
+        # One set of connections per event loop that used this binding (the private one included).
+        self._by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, Connection]] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._sets_lock = threading.Lock()
         close_at_exit(self)
 
-    # -- the loop ---------------------------------------------------------------------------
+    # -- loops and their connections -------------------------------------------------------
 
     def _thread(self) -> LoopThread:
         if self._loop is None:
@@ -60,6 +70,19 @@ class McpBinding(LollmsToolBinding):
                     self._loop = LoopThread(f"lollms-mcp-{self.binding_name}")
         return self._loop
 
+    def _connections(self) -> dict[str, Connection]:
+        """The connections of the running loop (made on its first use)."""
+        loop = asyncio.get_running_loop()
+        with self._sets_lock:
+            conns = self._by_loop.get(loop)
+            if conns is None:
+                # Sessions keep their loop alive (a weak key does not help): forget the ended ones.
+                for ended in [other for other in self._by_loop if other.is_closed()]:
+                    del self._by_loop[ended]
+                conns = {s.alias: Connection(s) for s in self.servers}
+                self._by_loop[loop] = conns
+        return conns
+
     def _wait_limit(self) -> float:
         # A backstop only: every request is bounded on the loop by its server's timeout.
         return max((s.timeout for s in self.servers), default=30.0) * 3 + 10
@@ -67,9 +90,9 @@ class McpBinding(LollmsToolBinding):
     # -- listing ----------------------------------------------------------------------------
 
     async def _list_all(self) -> list[ToolDefinition]:
-        import asyncio
-
-        conns = list(self._connections.values())
+        conns = list(self._connections().values())
+        for conn in conns:
+            conn.failure = None  # a listing is the moment to try a failed server again
         listings = await asyncio.gather(*(self._list_one(c) for c in conns), return_exceptions=True)
         found: list[ToolDefinition] = []
         for conn, listing in zip(conns, listings, strict=True):
@@ -98,17 +121,10 @@ class McpBinding(LollmsToolBinding):
         return out
 
     def _discover_tools(self) -> Sequence[ToolDefinition | Mapping[str, Any]]:
-        self._reset_failures()
         return self._thread().run(self._list_all(), self._wait_limit())
 
     async def _adiscover_tools(self) -> Sequence[ToolDefinition | Mapping[str, Any]]:
-        self._reset_failures()
-        return await self._thread().arun(self._list_all())
-
-    def _reset_failures(self) -> None:
-        # A listing is the moment to try a failed server again.
-        for conn in self._connections.values():
-            conn.failure = None
+        return await self._list_all()
 
     def _unknown_tool(self, name: str) -> LollmsError:
         alias = name.partition(SEPARATOR)[0]
@@ -120,32 +136,59 @@ class McpBinding(LollmsToolBinding):
 
     async def _call(self, name: str, arguments: dict[str, Any]) -> ToolResult:
         alias, _, tool = name.partition(SEPARATOR)
-        result = await self._connections[alias].call_tool(tool, arguments)
+        result = await self._connections()[alias].call_tool(tool, arguments)
         return to_tool_result(result, name, new_call_id())
 
     def _call_tool(self, name: str, arguments: dict[str, Any]) -> ToolResult:
         return self._thread().run(self._call(name, arguments), self._wait_limit())
 
     async def _acall_tool(self, name: str, arguments: dict[str, Any]) -> ToolResult:
-        return await self._thread().arun(self._call(name, arguments))
+        return await self._call(name, arguments)
 
     # -- closing ----------------------------------------------------------------------------
 
-    async def _close_all(self) -> None:
-        import asyncio
-
-        await asyncio.gather(*(c.aclose() for c in self._connections.values()), return_exceptions=True)
+    @staticmethod
+    async def _close_set(conns: dict[str, Connection]) -> None:
+        await asyncio.gather(*(c.aclose() for c in conns.values()), return_exceptions=True)
 
     def close(self) -> None:
-        """Close every session and stop every stdio server's process. Safe to call twice."""
-        loop, self._loop = self._loop, None
-        if loop is None:
-            return
+        """Close every session and stop every stdio server's process. Safe to call twice.
+
+        Sessions of a loop that is still running in another thread are closed there; a loop
+        that already ended (``asyncio.run`` returned) took its sessions with it. From async
+        code, prefer ``await binding.aclose()``.
+        """
+        private, self._loop = self._loop, None
+        with self._sets_lock:
+            sets = list(self._by_loop.items())
+            self._by_loop = weakref.WeakKeyDictionary()
         try:
-            loop.run(self._close_all(), self._wait_limit())
-        except Exception as exc:
+            for loop, conns in sets:
+                if private is not None and loop is private.loop:
+                    private.run(self._close_set(conns), self._wait_limit())
+                elif loop.is_closed():
+                    continue
+                elif _running_here(loop):
+                    loop.create_task(self._close_set(conns))  # close() called from that loop's own code
+                elif loop.is_running():
+                    asyncio.run_coroutine_threadsafe(self._close_set(conns), loop).result(self._wait_limit())
+        except Exception as exc:  # closing goes on; the reason is logged
             log.warning("closing the %s binding: %s", self.binding_name, redact(str(exc)))
         finally:
-            loop.stop()
-            # Fresh connections: the old ones belong to the stopped loop; a later call starts anew.
-            self._connections = {s.alias: Connection(s) for s in self.servers}
+            if private is not None:
+                private.stop()
+
+    async def aclose(self) -> None:
+        """Async :meth:`close`: this loop's sessions are closed here, the others as :meth:`close` does."""
+        with self._sets_lock:
+            mine = self._by_loop.pop(asyncio.get_running_loop(), None)
+        if mine is not None:
+            await self._close_set(mine)
+        await asyncio.to_thread(self.close)
+
+
+def _running_here(loop: asyncio.AbstractEventLoop) -> bool:
+    try:
+        return asyncio.get_running_loop() is loop
+    except RuntimeError:
+        return False

@@ -10,9 +10,9 @@ import httpx
 from lollms_core import http
 from lollms_core.bindings import LollmsLLMBinding
 from lollms_core.errors import ConfigError, NotFoundError, ServerError
-from lollms_core.types import ChatRequest, Chunk
+from lollms_core.types import ChatRequest, Chunk, ToolCallDelta
 
-from .wire import build_chat_body, build_generate_body, chunks_from_frame, model_entry, normalise_host
+from .wire import FrameReader, build_chat_body, build_generate_body, model_entry, normalise_host
 
 __all__ = ["OllamaBinding", "PullProgress"]
 
@@ -53,6 +53,7 @@ class OllamaBinding(LollmsLLMBinding):
         self._client = http.make_client(self.settings)
         self._keep_alive = str(self.config["keep_alive"] or "")
         self._encoding: Any = None
+        self._capabilities: dict[str, list[str]] = {}  # model -> /api/show capabilities, asked once
 
     # -- helpers ------------------------------------------------------------------------
     def _model(self, request_model: str | None = None) -> str:
@@ -85,7 +86,7 @@ class OllamaBinding(LollmsLLMBinding):
         body = (build_generate_body if raw else build_chat_body)(request, model, self._keep_alive)
         return model, path, body, f"Ollama at {self.host_address}{path}"
 
-    def _stream(self, request: ChatRequest) -> Iterator[Chunk]:
+    def _stream(self, request: ChatRequest) -> Iterator[Chunk | ToolCallDelta]:
         """Stream /api/chat (or /api/generate with ``raw``); the ``with`` closes the connection on stop.
 
         When nobody consumes chunks (``request.streaming`` is false) the body says ``"stream": false``
@@ -94,12 +95,13 @@ class OllamaBinding(LollmsLLMBinding):
         model, path, body, where = self._prepare(request)
         if not request.streaming:
             body["stream"] = False
+        reader = FrameReader(where)
         try:
             with http.stream(self._client, "POST", path, settings=self.settings, json=body) as response:
                 if not request.streaming:
                     response.read()  # one object; read whole, then framed like a stream of one line
                 for frame in http.iter_ndjson(response):
-                    chunks, done = chunks_from_frame(frame, where)
+                    chunks, done = reader.feed(frame)
                     yield from chunks
                     if done:
                         return
@@ -107,18 +109,19 @@ class OllamaBinding(LollmsLLMBinding):
             raise self._not_found(exc, model) from None
         raise ServerError(f"{where}: the stream ended before its final (done) object")
 
-    async def _astream(self, request: ChatRequest) -> AsyncIterator[Chunk]:
+    async def _astream(self, request: ChatRequest) -> AsyncIterator[Chunk | ToolCallDelta]:
         """Native async :meth:`_stream` (one AsyncClient per call: each ``asyncio.run`` has its own loop)."""
         model, path, body, where = self._prepare(request)
         if not request.streaming:
             body["stream"] = False
         client = http.make_async_client(self.settings)
+        reader = FrameReader(where)
         try:
             async with http.astream(client, "POST", path, settings=self.settings, json=body) as response:
                 if not request.streaming:
                     await response.aread()
                 async for frame in http.aiter_ndjson(response):
-                    chunks, done = chunks_from_frame(frame, where)
+                    chunks, done = reader.feed(frame)
                     for chunk in chunks:
                         yield chunk
                     if done:
@@ -128,6 +131,25 @@ class OllamaBinding(LollmsLLMBinding):
         finally:
             await client.aclose()
         raise ServerError(f"{where}: the stream ended before its final (done) object")
+
+    # -- capabilities ---------------------------------------------------------------------
+    def _model_capabilities(self, model: str | None) -> list[str]:
+        name = self._model(model)
+        if name not in self._capabilities:
+            show = self._post("/api/show", {"model": name}, name)
+            self._capabilities[name] = [str(c) for c in show.get("capabilities") or []]
+        return self._capabilities[name]
+
+    def supports_tools(self, model: str | None = None) -> bool:
+        """Whether the model's template takes tools: ``"tools"`` in its /api/show capabilities.
+
+        Ollama refuses ``tools`` for a model without it (400 "does not support tools").
+        """
+        return "tools" in self._model_capabilities(model)
+
+    def supports_json_schema(self, model: str | None = None) -> bool:
+        """True: ``format`` takes a JSON Schema and Ollama constrains decoding to it."""
+        return True
 
     # -- embeddings -----------------------------------------------------------------------
     def _embed(self, inputs: list[str], **kwargs: Any) -> list[list[float]]:
@@ -177,6 +199,7 @@ class OllamaBinding(LollmsLLMBinding):
         arch = info.get("general.architecture", "")
         context = info.get(f"{arch}.context_length")
         capabilities = list(show.get("capabilities") or [])
+        self._capabilities[model] = [str(c) for c in capabilities]
         details = show.get("details") or {}
         return {
             "binding": self.binding_name,
@@ -187,6 +210,8 @@ class OllamaBinding(LollmsLLMBinding):
             "supports_vision": "vision" in capabilities,
             "supports_thinking": "thinking" in capabilities,
             "supports_embedding": "embedding" in capabilities,
+            "supports_tools": "tools" in capabilities,
+            "supports_structured_output": True,
             "family": details.get("family"),
             "parameter_size": details.get("parameter_size"),
             "quantization": details.get("quantization_level"),

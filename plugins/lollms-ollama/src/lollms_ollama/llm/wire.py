@@ -5,15 +5,17 @@ Pure functions with no I/O, so the binding module reads as the HTTP conversation
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from urllib.parse import urlsplit
 
 from lollms_core.errors import ServerError
 from lollms_core.media import image_to_base64
-from lollms_core.types import MSG_TYPE, ChatRequest, Chunk, GenerationOptions
+from lollms_core.types import MSG_TYPE, ChatRequest, Chunk, GenerationOptions, ToolCallDelta
 
 __all__ = [
     "DEFAULT_HOST",
+    "FrameReader",
     "build_chat_body",
     "build_generate_body",
     "chunks_from_frame",
@@ -82,7 +84,7 @@ def _common(request: ChatRequest, model: str, keep_alive: str) -> dict[str, Any]
     think = _think_value(extra.get("think"))
     if think is not None:
         body["think"] = think
-    schema = extra.get("json_schema")
+    schema = request.json_schema if request.json_schema is not None else extra.get("json_schema")
     if schema:
         body["format"] = schema
     elif extra.get("format"):
@@ -94,16 +96,63 @@ def _common(request: ChatRequest, model: str, keep_alive: str) -> dict[str, Any]
     return body
 
 
+def _arguments_object(arguments: Any) -> dict[str, Any]:
+    """Ollama takes a call's arguments as an object; ours may be JSON text (OpenAI-shaped history)."""
+    if isinstance(arguments, dict):
+        return arguments
+    try:
+        value = json.loads(arguments) if isinstance(arguments, str) and arguments.strip() else {}
+    except ValueError:
+        value = None
+    # Text that is no JSON object (a model's broken call, kept in the history) is sent as it was said.
+    return value if isinstance(value, dict) else {"_raw_arguments": str(arguments)}
+
+
+def _chat_message(message: dict[str, Any]) -> dict[str, Any]:
+    role = message.get("role", "user")
+    out: dict[str, Any] = {"role": role, "content": message.get("content") or ""}
+    if role == "tool":
+        # Ollama names the tool a result belongs to (``tool_name``); it has no call ids.
+        out["tool_name"] = message.get("name") or message.get("tool_name") or ""
+    calls = message.get("tool_calls")
+    if calls:
+        out["tool_calls"] = [
+            {
+                "type": "function",
+                "function": {
+                    "index": i,
+                    "name": (call.get("function") or {}).get("name", ""),
+                    "arguments": _arguments_object((call.get("function") or {}).get("arguments")),
+                },
+            }
+            for i, call in enumerate(calls)
+        ]
+    images = message.get("images")
+    if images:
+        out["images"] = [image_to_base64(image) for image in images]
+    return out
+
+
+def _tools(request: ChatRequest) -> list[dict[str, Any]]:
+    """The ``tools`` to send (Ollama has no ``tool_choice``).
+
+    A named choice sends that tool only and ``"none"`` sends none; ``"required"`` cannot be
+    enforced, so the core checks that the answer made a call.
+    """
+    choice = request.tool_choice
+    if not request.tools or choice == "none":
+        return []
+    named = [t for t in request.tools if t.name == choice]
+    return [t.to_openai() for t in (named or request.tools)]
+
+
 def build_chat_body(request: ChatRequest, model: str, keep_alive: str) -> dict[str, Any]:
-    """The /api/chat body: messages (images as plain base64), options, think, format, keep_alive."""
-    messages = []
-    for message in request.messages:
-        out: dict[str, Any] = {"role": message.get("role", "user"), "content": message.get("content") or ""}
-        images = message.get("images")
-        if images:
-            out["images"] = [image_to_base64(image) for image in images]
-        messages.append(out)
-    return {**_common(request, model, keep_alive), "messages": messages}
+    """The /api/chat body: messages (images as plain base64, tool calls and results), tools, options."""
+    body = {**_common(request, model, keep_alive), "messages": [_chat_message(m) for m in request.messages]}
+    tools = _tools(request)
+    if tools:
+        body["tools"] = tools
+    return body
 
 
 def build_generate_body(request: ChatRequest, model: str, keep_alive: str) -> dict[str, Any]:
@@ -143,8 +192,53 @@ def _final_meta(frame: dict[str, Any]) -> dict[str, Any]:
     return meta
 
 
+class FrameReader:
+    """Reads one answer's NDJSON frames, numbering tool calls across frames.
+
+    Ollama sends calls whole, in a ``done: false`` frame of their own, before the separate ``done`` frame.
+    """
+
+    __slots__ = ("calls", "where")
+
+    def __init__(self, where: str) -> None:
+        self.where = where
+        self.calls = 0
+
+    def feed(self, frame: Any) -> tuple[list[Chunk | ToolCallDelta], bool]:
+        """The chunks and tool-call deltas of one frame, and whether it was the last."""
+        chunks, done = chunks_from_frame(frame, self.where)
+        message = frame.get("message")
+        calls = message.get("tool_calls") if isinstance(message, dict) else None
+        if not calls and not (done and self.calls):
+            return chunks, done  # type: ignore[return-value]
+        out: list[Chunk | ToolCallDelta] = []
+        for call in calls or ():
+            if not isinstance(call, dict):
+                raise ServerError(f"{self.where}: a tool call is not a JSON object: {call!r:.200}")
+            function = call.get("function") or {}
+            arguments = function.get("arguments")
+            out.append(
+                ToolCallDelta(
+                    index=self.calls,
+                    id=call.get("id") or None,  # newer servers give one; the core makes one otherwise
+                    name=function.get("name") or None,
+                    arguments=arguments if isinstance(arguments, str) else json.dumps(arguments or {}),
+                )
+            )
+            self.calls += 1
+        for chunk in chunks:
+            meta = chunk.meta
+            if done and self.calls and meta and meta.get("finish_reason") == "stop":
+                # Ollama says "stop" after calls; the other bindings say "tool_calls" (OpenAI's word).
+                chunk.meta = {**meta, "finish_reason": "tool_calls"}
+            out.append(chunk)
+        return out, done
+
+
 def chunks_from_frame(frame: Any, where: str) -> tuple[list[Chunk], bool]:
     """The chunks one NDJSON frame carries, and whether it was the last (``done``).
+
+    Tool calls are read by :class:`FrameReader`, which numbers them across frames.
 
     :raises ServerError: the frame is an ``{"error": ...}`` object (an error after the stream
         started, docs/api/errors.mdx) or is not an object at all.

@@ -9,7 +9,7 @@ from typing import Any
 from lollms_core import http
 from lollms_core.bindings import LollmsLLMBinding
 from lollms_core.errors import BackendError, ConfigError, NotFoundError
-from lollms_core.types import ChatRequest, Chunk
+from lollms_core.types import ChatRequest, Chunk, ToolCallDelta
 
 from .._connection import OpenAIConnection
 from .tokens import TokenCounter
@@ -35,6 +35,7 @@ class OpenAIBinding(LollmsLLMBinding):
         self.host_address = self.connection.base_url
         # Servers that reject stream_options (older vLLM, some proxies) are remembered after one 400.
         self._include_usage = True
+        self._server_tool_caps: bool | None = None  # llama.cpp's /props answer, asked once
         self._tokens = TokenCounter(self.connection, lambda: self.model_name)
 
     # -- helpers ------------------------------------------------------------------------
@@ -81,7 +82,7 @@ class OpenAIBinding(LollmsLLMBinding):
         )
 
     # -- generation ---------------------------------------------------------------------
-    def _stream(self, request: ChatRequest) -> Iterator[Chunk]:
+    def _stream(self, request: ChatRequest) -> Iterator[Chunk | ToolCallDelta]:
         """Stream /chat/completions; one non-streamed call when nobody consumes chunks or ``http_stream=False``.
 
         The ``with`` block closes the HTTP response when the base closes this generator (stop/cancel).
@@ -111,7 +112,7 @@ class OpenAIBinding(LollmsLLMBinding):
         except NotFoundError as exc:
             raise self._not_found(exc, model) from None
 
-    async def _astream(self, request: ChatRequest) -> AsyncIterator[Chunk]:
+    async def _astream(self, request: ChatRequest) -> AsyncIterator[Chunk | ToolCallDelta]:
         """Native async twin of :meth:`_stream` (one pooled AsyncClient per event loop)."""
         model = self._model(request.model)
         conn, where = self.connection, self._where()
@@ -142,6 +143,45 @@ class OpenAIBinding(LollmsLLMBinding):
                 yield chunk
         except NotFoundError as exc:
             raise self._not_found(exc, model) from None
+
+    # -- capabilities ---------------------------------------------------------------------
+    def supports_tools(self, model: str | None = None) -> bool:
+        """Whether the server honours ``tools`` natively (config ``supports_tools``).
+
+        ``"yes"``/``"no"`` say so outright. ``"auto"`` (default) asks the server once: a llama.cpp
+        server reports its chat template's capabilities at ``/props`` (``chat_template_caps``), and a
+        template without tool support makes llama.cpp ignore ``tools`` silently, so that answer is
+        believed. A server with no such report (OpenAI, vLLM, LM Studio, proxies) is assumed to
+        honour tools; the core still refuses a ``required`` answer that came back with no call.
+        """
+        setting = str(self.config.get("supports_tools") or "auto")
+        if setting in ("yes", "no"):
+            return setting == "yes"
+        if self._server_tool_caps is None:
+            self._server_tool_caps = self._probe_tool_caps()
+        return self._server_tool_caps
+
+    def _probe_tool_caps(self) -> bool:
+        conn = self.connection
+        try:
+            props = http.json_body(
+                http.request(conn.client, "GET", f"{conn.server_root}/props", settings=conn.settings),
+                conn.settings.service,
+            )
+        except Exception:  # no /props (404), not JSON, unreachable: not llama.cpp; assume OpenAI-like
+            return True
+        caps = props.get("chat_template_caps") if isinstance(props, dict) else None
+        if isinstance(caps, dict) and "supports_tools" in caps:
+            return bool(caps["supports_tools"]) and bool(caps.get("supports_tool_calls", True))
+        return True
+
+    def supports_json_schema(self, model: str | None = None) -> bool:
+        """Whether ``json_schema`` is sent as ``response_format`` (config ``supports_json_schema``, default yes).
+
+        OpenAI, llama.cpp, vLLM, LM Studio and Ollama's /v1 honour it; ``"no"`` is for a server that
+        rejects it (structured output then prompts and validates).
+        """
+        return str(self.config.get("supports_json_schema") or "yes") != "no"
 
     # -- embeddings -----------------------------------------------------------------------
     def _embed(self, inputs: list[str], **kwargs: Any) -> list[list[float]]:
@@ -199,6 +239,8 @@ class OpenAIBinding(LollmsLLMBinding):
             "tokenizer": self._tokens.describe(),
             "token_counts_exact": self._tokens.exact(),
             "supports_streaming_usage": self._include_usage,
+            "supports_tools": self.supports_tools(model),
+            "supports_structured_output": self.supports_json_schema(model),
         }
 
     def load_model(self, model_name: str) -> bool:
