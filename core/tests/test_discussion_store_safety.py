@@ -129,3 +129,26 @@ def test_a_directory_is_named_by_every_entry_point(tmp_path: Path) -> None:
     folder.mkdir()
     for message in _every_way_to_open(folder):
         assert f"db_path '{folder}' is a directory" in message
+
+
+def test_a_read_only_database_in_a_read_only_folder_is_read(tmp_path: Path, read_only) -> None:
+    # Before: "attempt to write a readonly database": WAL mode needs the folder writable for its
+    # -wal/-shm files. Now the file is opened immutable when even those cannot be made.
+    folder = tmp_path / "archive"
+    folder.mkdir()
+    db = folder / "archive.db"
+    with LollmsDiscussion.create_new(db_path=db, topic="kept") as d:
+        d.add_message(sender="user", content="hello")
+        d.add_message(sender="assistant", content="hi there")
+        ident = d.id
+    assert sorted(p.name for p in folder.iterdir()) == ["archive.db"]  # a clean close leaves no -wal/-shm
+    read_only(db)
+    read_only(folder)
+    before = db.read_bytes()
+    assert LollmsDiscussion.list_discussions(db) == [ident]
+    with LollmsDiscussion.load(db, ident) as loaded:
+        assert [m.content for m in loaded.get_messages()] == ["hello", "hi there"]
+        with pytest.raises(ReadOnlyDatabaseError, match="opened read-only"):
+            loaded.add_message(sender="user", content="more")
+    assert db.read_bytes() == before
+    assert sorted(p.name for p in folder.iterdir()) == ["archive.db"]

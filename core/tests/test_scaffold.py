@@ -3,6 +3,7 @@ venv, discovered by ``lollms bindings`` and passes its own generated tests."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -94,10 +95,31 @@ def test_render_blocks_and_values() -> None:
         render("#% if x\n", {}, set())
 
 
-@pytest.mark.parametrize("bad", ["", "9lives", "has space", "class", "ÿ"])
+@pytest.mark.parametrize("bad", ["", "9lives", "has space", "class", "ÿ", "parrot_", "parrot-", "_parrot"])
 def test_bad_names_are_refused(bad: str) -> None:
     with pytest.raises(ConfigError, match="cannot be used"):
         check_name(bad)
+
+
+@pytest.mark.parametrize("ours", ["core", "lollms-core", "OpenAI", "ollama", "llamacpp", "whisper", "mcp", "server"])
+def test_names_of_our_own_distributions_are_refused(ours: str) -> None:
+    # Before: `new-binding core` wrote a lollms-core distribution with package lollms_core.
+    with pytest.raises(ConfigError, match=r"is a lollms distribution .*choose another name"):
+        check_name(ours)
+
+
+@pytest.mark.parametrize("builtin", ["echo", "router"])
+def test_names_of_built_in_bindings_are_refused(builtin: str) -> None:
+    # Before: `new-binding echo` generated a package failing its own tests (create_binding("echo")
+    # picked the core's echo).
+    with pytest.raises(ConfigError, match="built into lollms-core"):
+        check_name(builtin)
+
+
+def test_every_accepted_name_gives_a_valid_pep_508_distribution_name() -> None:
+    pep508 = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
+    for name in ["parrot", "my_tts", "a", "x2", "two__parts", "Lollms-Parrot9"]:
+        assert pep508.match(BindingScaffold(check_name(name), "llm").dist), name
 
 
 def test_names_are_normalised() -> None:

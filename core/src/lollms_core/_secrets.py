@@ -28,7 +28,8 @@ _MIN_SECRET = 6
 def clean_secret(value: str, name: str) -> str:
     """``value`` without surrounding whitespace (keys read from files end in a newline).
 
-    :raises ValueError: the key contains control characters; the message does not echo it.
+    :raises ValueError: the key contains control characters or non-ASCII characters; the message
+        names the position, never the value.
     """
     value = value.strip()
     bad = next((i for i, c in enumerate(value) if ord(c) < 32 or ord(c) == 127), None)
@@ -36,6 +37,14 @@ def clean_secret(value: str, name: str) -> str:
         raise ValueError(
             f"parameter '{name}' contains a control character at position {bad} "
             "(a line break or tab inside the key?); the value is not shown"
+        )
+    # Keys travel in HTTP headers, which are ASCII: a smart quote or a non-breaking space copied
+    # with the key was sent as UTF-8 bytes and came back as a puzzling 401 from the server.
+    bad = next((i for i, c in enumerate(value) if ord(c) > 127), None)
+    if bad is not None:
+        raise ValueError(
+            f"parameter '{name}' contains a non-ASCII character at position {bad} "
+            "(a smart quote or a non-breaking space copied with the key?); the value is not shown"
         )
     return value
 

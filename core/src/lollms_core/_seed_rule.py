@@ -48,13 +48,14 @@ def seed_rule(
     """
 
     def decorate(method: F) -> F:
-        position = _position(method, "return_explanation") if explained is not _UNSET else None
+        if explained is not _UNSET:
+            _position(method, "return_explanation")  # a typo in the parameter's name fails at definition
 
         def value_for(self: Any, exc: BaseException, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
             if self.strict:
                 raise exc
             value = fallback
-            if explained is not _UNSET and _explaining(args, kwargs, position):
+            if explained is not _UNSET and _explaining(method, args, kwargs):
                 value = explained
             return value(exc) if callable(value) else copy.deepcopy(value)
 
@@ -82,15 +83,22 @@ def seed_rule(
 
 
 def _position(method: Callable[..., Any], name: str) -> int | None:
-    """Index of parameter ``name`` among the positional arguments after ``self`` (``None``: keyword-only)."""
-    params = list(inspect.signature(method).parameters.values())[1:]
-    for index, param in enumerate(params):
-        if param.name == name:
-            return index if param.kind is param.POSITIONAL_OR_KEYWORD else None
+    """Index of parameter ``name`` among the positional arguments after ``self`` (``None``: keyword-only).
+
+    Read from the code object (no ``inspect.signature``: decorating stays cheap at import).
+    """
+    code = method.__code__
+    positional = code.co_varnames[1 : code.co_argcount]
+    if name in positional:
+        return positional.index(name)
+    if name in code.co_varnames[code.co_argcount : code.co_argcount + code.co_kwonlyargcount]:
+        return None
     raise TypeError(f"{method.__qualname__} has no parameter {name!r}")
 
 
-def _explaining(args: tuple[Any, ...], kwargs: dict[str, Any], position: int | None) -> bool:
+def _explaining(method: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
+    """Whether the failed call asked for ``return_explanation``."""
     if "return_explanation" in kwargs:
         return bool(kwargs["return_explanation"])
+    position = _position(method, "return_explanation")
     return position is not None and position < len(args) and bool(args[position])

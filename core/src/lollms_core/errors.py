@@ -6,11 +6,13 @@ anything the remote or local engine did, ``RateLimitError`` for just that.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from ._secrets import redact
 
 __all__ = [
+    "MAX_RETRY_AFTER",
     "AllMembersFailedError",
     "AmbiguousBindingError",
     "AuthenticationError",
@@ -85,10 +87,16 @@ class GenerationCancelled(LollmsError):
         self.partial_text = partial_text
 
 
+#: The longest wait lollms honours from a server's ``Retry-After`` (a day): a longer or absurd
+#: value (hundreds of digits, a date in year 9999) is clamped to it, never an exception.
+MAX_RETRY_AFTER = 86400.0
+
+
 class BackendError(LollmsError):
     """The backend failed. ``status_code`` is the HTTP status when there is one.
 
-    ``partial_text`` holds the text received before a stream broke.
+    ``partial_text`` holds the text received before a stream broke; ``retry_after`` (seconds the
+    server asked to wait) is clamped to :data:`MAX_RETRY_AFTER`.
     """
 
     def __init__(
@@ -103,7 +111,17 @@ class BackendError(LollmsError):
         super().__init__(redact(message))
         self.status_code = status_code
         self.partial_text = partial_text
-        self.retry_after = retry_after
+        self.retry_after = _clamp_retry_after(retry_after)
+
+
+def _clamp_retry_after(value: float | None) -> float | None:
+    # Any binding may set retry_after (not only our HTTP parser): bound it here, once, so a router's
+    # cooldown, a status table's date and a caller's sleep stay finite.
+    if value is None:
+        return None
+    if math.isnan(value) or value < 0:  # not a wait
+        return None
+    return min(float(value), MAX_RETRY_AFTER)
 
 
 class AuthenticationError(BackendError):

@@ -177,6 +177,16 @@ def test_key_with_control_characters_is_refused_without_echoing_it(make_binding:
     assert KEY[:8] not in str(caught.value) and KEY[8:] not in str(caught.value)
 
 
+@pytest.mark.parametrize("bad", ["\u201c" + KEY + "\u201d", KEY[:8] + "\u00a0" + KEY[8:], KEY + "\u2019"])
+def test_key_with_non_ascii_characters_is_refused_at_construction(make_binding: Any, fault: Any, bad: str) -> None:
+    # Before: accepted, sent as UTF-8 bytes in the Authorization header, answered with a 401.
+    scenario = fault("ok")
+    with pytest.raises(ConfigError, match="'service_key' contains a non-ASCII character at position") as caught:
+        _llm(make_binding, scenario, service_key=bad)
+    assert KEY[:8] not in str(caught.value) and KEY[8:] not in str(caught.value)
+    assert scenario.seen()["requests"] == []  # refused before any request
+
+
 def test_server_echoing_the_key_has_it_redacted_everywhere(make_binding: Any, fault: Any) -> None:
     scenario = fault("authecho")
     with pytest.raises(AuthenticationError, match="Invalid credentials") as caught:

@@ -122,3 +122,38 @@ def test_cancel_is_not_a_member_failure(tmp_path: Path) -> None:
         client.close()
     finally:
         slow.stop()
+
+
+def test_an_absurd_retry_after_cools_the_member_and_the_healthy_one_answers(fake: ServerProcess) -> None:
+    # Before: float(int("9" * 400)) raised OverflowError inside the HTTP layer, the request failed with
+    # EngineError, the healthy member was never tried and the broken one stayed "ok".
+    config = {"members": [member(fake, "ratelimit_huge"), member(fake, "ok")], "strategy": "round-robin"}
+    client = LollmsClient(llm_binding_name="router", llm_binding_config=config, strict=True)
+    assert client.generate_text("one two three") == "one two three"
+    row = client.llm.status()[0]  # type: ignore[union-attr]
+    assert row["state"] == "cooling" and "RateLimitError" in row["last_error"]
+    # Clamped to a day (lollms_core.errors.MAX_RETRY_AFTER), never an overflow.
+    assert time.time() + 86000 < row["cooling_down_until"] <= time.time() + 86401
+    client.close()
+
+
+def test_router_status_prints_a_member_cooling_for_1e14_seconds(fake: ServerProcess, tmp_path: Path) -> None:
+    # Before: `lollms router status` died with "year out of range" printing the cooldown's end.
+    import contextlib
+    import io
+
+    from lollms_core.cli import main
+
+    pool = tmp_path / "pool.yaml"
+    pool.write_text(
+        f"- {{binding: openai, host_address: '{fake.base_url}/ratelimit_far/v1', model_name: pool}}\n"
+        f"- {{binding: openai, host_address: '{fake.base_url}/ok/v1', model_name: pool}}\n"
+    )
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(["router", "status", "-c", f"members=@{pool}"])
+    lines = out.getvalue().splitlines()
+    assert code == 1, err.getvalue()  # a member is down: exit 1, as documented
+    assert "Traceback" not in err.getvalue() and len(lines) == 2
+    assert "cooling until" in lines[0] and "RateLimitError" in lines[0]
+    assert " ok " in lines[1]

@@ -17,7 +17,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError, GenerationCancelled, LollmsError
-from ._jsonl import ResultWriter, cut_torn_tail, drop_error_rows, id_key, parse_items, read_output
+from ._jsonl import (
+    OutputLock,
+    ResultWriter,
+    check_output_path,
+    cut_torn_tail,
+    drop_error_rows,
+    id_key,
+    parse_items,
+    read_output,
+)
 
 if TYPE_CHECKING:
     from ..bindings.llm import LollmsLLMBinding
@@ -34,6 +43,7 @@ class BatchSummary:
 
     total: int = 0
     skipped: int = 0  # already in the output file before this run
+    skipped_failed: int = 0  # of those, error rows (``retry_errors`` runs them again)
     completed: int = 0  # answered in this run
     failed: int = 0  # error rows written in this run
     errors_by_type: Counter[str] = field(default_factory=Counter)
@@ -53,6 +63,16 @@ class BatchSummary:
         return self.total - self.skipped - self.done
 
     @property
+    def failed_in_output(self) -> int:
+        """Error rows in the output after this run: this run's failures and earlier ones not retried."""
+        return self.failed + self.skipped_failed
+
+    @property
+    def all_answered(self) -> bool:
+        """Every item has an answer (no error row, nothing left): what exit status 0 means."""
+        return self.remaining == 0 and self.failed_in_output == 0
+
+    @property
     def tokens_per_second(self) -> float:
         """Generated tokens per second of this run (from the bindings' ``usage``)."""
         return self.completion_tokens / self.elapsed if self.elapsed > 0 else 0.0
@@ -60,8 +80,13 @@ class BatchSummary:
     def __str__(self) -> str:
         failures = ", ".join(f"{name} x{n}" for name, n in self.errors_by_type.most_common()) or "none"
         state = "interrupted (rerun to resume)" if self.interrupted else "finished"
+        earlier = (
+            f" ({self.skipped_failed} of them errors: retry_errors / --retry-errors runs them again)"
+            if self.skipped_failed
+            else ""
+        )
         return (
-            f"batch {state}: {self.total} items, {self.skipped} already done, {self.completed} answered, "
+            f"batch {state}: {self.total} items, {self.skipped} already done{earlier}, {self.completed} answered, "
             f"{self.failed} failed ({failures}), {self.remaining} left; {self.elapsed:.1f} s, "
             f"{self.completion_tokens} tokens ({self.tokens_per_second:.1f} tokens/s)"
         )
@@ -150,13 +175,37 @@ async def abatch(
     :param retry_errors: first drop the error rows from ``output``, so those items run again.
     :param options: options for every item (``n_predict``, ``temperature``...); an item's own win.
     :raises ConfigError: duplicate or missing ids, bad items or options, an output file that is
-        not a batch output, or one holding ids not in the input: all before any work starts.
+        not a batch output, is not a regular file, is used by another run (an exclusive lock is held on
+        ``OUT.lock`` for the whole run), or holds ids not in the input: all before any work starts.
     """
     for name, value in (("concurrency", concurrency), ("fsync_every", fsync_every)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:  # before any file changes
             raise ConfigError(f"{name} must be an integer >= 1, got {value!r}")
     where = f"batch input{f' for {output}' if output else ''}"
     prepared = _prepare(llm, items, options, where)
+    lock = OutputLock(output) if output is not None else None
+    if output is not None and lock is not None:
+        check_output_path(output)
+        lock.acquire()  # held for the whole run: two runs on one file would write every id twice
+    try:
+        return await _run(llm, prepared, output, concurrency, control, on_result, collect, fsync_every, retry_errors)
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+async def _run(
+    llm: LollmsLLMBinding,
+    prepared: list[tuple[Any, ChatRequest]],
+    output: str | Path | None,
+    concurrency: int,
+    control: BatchControl | None,
+    on_result: Callable[[dict[str, Any], BatchSummary], None] | None,
+    collect: bool,
+    fsync_every: int,
+    retry_errors: bool,
+) -> BatchResults:
+    """The run itself, with the output (if any) checked and locked."""
     done = read_output(output) if output is not None else {}
     known = {id_key(item_id) for item_id, _ in prepared}
     strangers = [row["id"] for key, row in done.items() if key not in known]
@@ -170,7 +219,9 @@ async def abatch(
             drop_error_rows(output)
             done = read_output(output)
         cut_torn_tail(output)
-    summary = BatchSummary(total=len(prepared), skipped=len(done))
+    summary = BatchSummary(
+        total=len(prepared), skipped=len(done), skipped_failed=sum("error" in row for row in done.values())
+    )
     rows: dict[str, dict[str, Any]] = dict(done) if collect else {}
     todo = iter([(item_id, request) for item_id, request in prepared if id_key(item_id) not in done])
     control = control or BatchControl()

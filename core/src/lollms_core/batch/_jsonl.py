@@ -11,15 +11,27 @@ Output rules (what makes a batch resumable and each id appear exactly once):
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import stat
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
 
-__all__ = ["ResultWriter", "cut_torn_tail", "drop_error_rows", "id_key", "parse_items", "read_input", "read_output"]
+__all__ = [
+    "OutputLock",
+    "ResultWriter",
+    "check_output_path",
+    "cut_torn_tail",
+    "drop_error_rows",
+    "id_key",
+    "parse_items",
+    "read_input",
+    "read_output",
+]
 
 _MAX_LISTED = 10
 
@@ -39,7 +51,10 @@ def read_input(path: str | Path) -> list[Any]:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read batch input {path}: {getattr(exc, 'strerror', None) or exc}") from None
     items: list[Any] = []
-    for number, line in enumerate(text.splitlines(), 1):
+    # "\n" only: str.splitlines() also splits at U+2028, U+2029 and U+0085, which JSON strings may
+    # hold raw (json.dumps(ensure_ascii=False) writes them so). A CRLF file keeps working ("\r" is
+    # JSON whitespace).
+    for number, line in enumerate(text.split("\n"), 1):
         if not line.strip():
             continue
         try:
@@ -108,7 +123,7 @@ def read_output(path: str | Path) -> dict[str, dict[str, Any]]:
         raise ConfigError(f"cannot read batch output {path}: {exc.strerror or exc}") from None
     done: dict[str, dict[str, Any]] = {}
     end = data.rfind(b"\n") + 1  # everything after the last newline is a torn write
-    for number, line in enumerate(data[:end].splitlines(), 1):
+    for number, line in enumerate(data[:end].split(b"\n"), 1):  # "\n" only, as the writer ends lines
         if not line.strip():
             continue
         try:
@@ -192,5 +207,84 @@ class ResultWriter:
         """Sync and close (safe to call twice)."""
         if self._fd is not None:
             self.sync()
+            os.close(self._fd)
+            self._fd = None
+
+
+def check_output_path(output: str | Path, input_path: str | Path | None = None) -> None:
+    """Refuse an output a resumable batch cannot use, before anything is read or written.
+
+    The output is read back on every run (to resume), so it must be a regular file: a pipe or
+    ``/dev/stdout`` would block forever reading itself. It must not be the input either (also
+    through a link): the input's lines would be taken for results.
+
+    :raises ConfigError: naming the file and what to use instead.
+    """
+    try:
+        info = os.stat(output)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise ConfigError(f"cannot use batch output {output}: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise ConfigError(
+            f"batch output {output} is not a regular file (a pipe, a terminal or a device): the output is "
+            "read back to resume a run; write to a file, then print it"
+        )
+    if input_path is not None:
+        try:
+            same = os.path.samefile(output, input_path)
+        except OSError:
+            same = False
+        if same:
+            raise ConfigError(f"batch output {output} is the input file {input_path}; choose another -o file")
+
+
+class OutputLock:
+    """An exclusive lock on a batch output for a whole run: a second run on the same file refuses.
+
+    The lock is held on ``OUT.lock`` beside the output (the output itself is replaced by
+    ``--retry-errors``, so its inode cannot carry the lock), which holds the owner's PID.
+    Where ``fcntl`` does not exist (Windows) there is no lock.
+    """
+
+    def __init__(self, output: str | Path) -> None:
+        self.path = Path(f"{output}.lock")
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        """Take the lock or raise :class:`ConfigError` naming the running owner's PID."""
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - Windows
+            return
+        while True:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                owner = os.read(fd, 32).decode("ascii", "replace").strip()
+                os.close(fd)
+                who = f" (PID {owner})" if owner.isdigit() else ""
+                raise ConfigError(
+                    f"batch output {str(self.path)[:-5]} is in use by another lollms batch{who}; "
+                    "wait for it to finish or choose another -o file"
+                ) from None
+            try:
+                same = os.fstat(fd).st_ino == os.stat(self.path).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:  # not a lock file its previous owner removed while we waited to open it
+                break
+            os.close(fd)
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        self._fd = fd
+
+    def release(self) -> None:
+        """Remove the lock file and release the lock (safe to call twice)."""
+        if self._fd is not None:
+            with contextlib.suppress(FileNotFoundError):
+                self.path.unlink()
             os.close(self._fd)
             self._fd = None

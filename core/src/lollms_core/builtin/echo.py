@@ -85,6 +85,8 @@ def _maybe_fail(binding: Any) -> None:
     kind = binding.config.get("fail_with") or ""
     if kind in _FAILURES:
         raise _FAILURES[kind](f"echo binding asked to fail with '{kind}'", status_code=None)
+    if kind == "engine":  # what a crashing engine raises: not a lollms error at all
+        raise RuntimeError("echo engine asked to crash")
 
 
 class EchoLLMBinding(LollmsLLMBinding):

@@ -25,8 +25,8 @@ _FAIL = {
     "name": "fail_with",
     "type": "str",
     "default": "",
-    "options": ["", "auth", "not_found", "rate_limit", "server", "connection", "timeout", "cut"],
-    "description": "make every call fail with this backend error (to test error handling)",
+    "options": ["", "auth", "not_found", "rate_limit", "server", "connection", "timeout", "cut", "engine"],
+    "description": "fail every call with this backend error (engine: a plain RuntimeError), to test errors",
 }
 
 MANIFESTS: list[dict[str, Any]] = [

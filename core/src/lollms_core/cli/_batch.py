@@ -64,7 +64,7 @@ class _Progress:
 
                 self.bar = tqdm(total=summary.total, initial=summary.skipped, unit="item", file=sys.stderr)
             self.bar.update(1)
-            self.bar.set_postfix(failed=summary.failed, refresh=False)
+            self.bar.set_postfix(failed=summary.failed_in_output, refresh=False)
             return
         now = time.monotonic()
         if now - self.last >= self.every or summary.remaining == 0:
@@ -72,7 +72,7 @@ class _Progress:
             rate = summary.done / summary.elapsed if summary.elapsed > 0 else 0.0
             eta = f", ETA {summary.remaining / rate:.0f} s" if rate > 0 and summary.remaining else ""
             print(
-                f"batch: {summary.skipped + summary.done}/{summary.total} done ({summary.failed} failed), "
+                f"batch: {summary.skipped + summary.done}/{summary.total} done ({summary.failed_in_output} failed), "
                 f"{rate:.2f} items/s{eta}",
                 file=sys.stderr,
                 flush=True,
@@ -93,12 +93,13 @@ def cmd_batch(args: argparse.Namespace) -> int:
     from concurrent.futures import ThreadPoolExecutor
 
     from ..batch._jobs import BatchControl, abatch
-    from ..batch._jsonl import read_input
+    from ..batch._jsonl import check_output_path, read_input
     from ._commands import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_USAGE, make_binding
 
     if args.concurrency < 1:
         print("lollms: error: --concurrency must be >= 1", file=sys.stderr)
         return EXIT_USAGE
+    check_output_path(args.output, args.input)  # a pipe or the input itself: refused before anything runs
     items = read_input(args.input)
     llm = make_binding(Modality.LLM, args.binding, args.config, args.model)
     options = {k: v for k, v in (("n_predict", args.n_predict), ("temperature", args.temperature)) if v is not None}
@@ -144,7 +145,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
     print(str(summary), file=sys.stderr, flush=True)
     if summary.interrupted:
         return EXIT_INTERRUPTED
-    return EXIT_ERROR if summary.failed else 0
+    # The file's state, not only this run's work: an error row left by an earlier run is still a failure.
+    return 0 if summary.all_answered else EXIT_ERROR
 
 
 def cmd_router_status(args: argparse.Namespace) -> int:
@@ -165,10 +167,19 @@ def cmd_router_status(args: argparse.Namespace) -> int:
         for r in rows:
             latency = f"{r['latency'] * 1000:.0f} ms" if r["latency"] is not None else "-"
             until = r["cooling_down_until"]
-            cooling = f" until {datetime.fromtimestamp(until).strftime('%H:%M:%S')}" if until else ""
+            cooling = f" until {_local_time(until)}" if until else ""
             error = f"  last error: {r['last_error']}" if r["last_error"] else ""
             print(
                 f"#{r['index']} {r['member']}  {r['state']}{cooling}  in-flight {r['in_flight']}  "
                 f"ok {r['successes']}  failed {r['failures']}  latency {latency}{error}"
             )
     return 0 if all(r["state"] == "ok" for r in rows) else 1
+
+
+def _local_time(epoch: float) -> str:
+    """``HH:MM:SS`` today, a full date beyond; never a traceback for a date past year 9999."""
+    try:
+        when = datetime.fromtimestamp(epoch)
+    except (OverflowError, ValueError, OSError):
+        return "a date too far to show"
+    return when.strftime("%H:%M:%S" if when.date() == datetime.now().date() else "%Y-%m-%d %H:%M:%S")

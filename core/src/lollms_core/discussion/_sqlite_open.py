@@ -59,6 +59,11 @@ def check_db_path(path: Path) -> bool:
 def connect(path: Path, read_only: bool) -> sqlite3.Connection:
     """An autocommit connection; read-only files are opened with ``mode=ro`` so reading never writes.
 
+    A WAL database also needs its ``-wal`` and ``-shm`` files to be read, and SQLite creates them
+    beside the file: in a read-only folder that fails ("unable to open database file"). When
+    nobody can write the folder nobody can be writing the database either, so it is then opened
+    ``immutable=1`` (read without those files and without locks).
+
     :raises ConfigError: SQLite cannot open the file (the path and SQLite's reason are named).
     """
     target, uri = str(path), False
@@ -66,7 +71,19 @@ def connect(path: Path, read_only: bool) -> sqlite3.Connection:
         target, uri = f"file:{quote(str(path.absolute()))}?mode=ro", True
     try:
         # Autocommit mode: transactions are opened explicitly, one per operation.
-        return sqlite3.connect(target, isolation_level=None, check_same_thread=False, timeout=30, uri=uri)
+        conn = sqlite3.connect(target, isolation_level=None, check_same_thread=False, timeout=30, uri=uri)
+        if not read_only:
+            return conn
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # WAL files are opened on first read
+        except sqlite3.OperationalError:
+            conn.close()
+            if os.access(path.parent, os.W_OK):
+                raise
+            conn = sqlite3.connect(
+                f"{target}&immutable=1", isolation_level=None, check_same_thread=False, timeout=30, uri=True
+            )
+        return conn
     except sqlite3.Error as exc:
         raise ConfigError(f"db_path '{path}' cannot be opened as a SQLite database: {exc}") from None
 

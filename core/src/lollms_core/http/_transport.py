@@ -27,6 +27,7 @@ import httpx
 from .._cancel import current_call
 from .._secrets import Secret
 from ..errors import (
+    MAX_RETRY_AFTER,
     AuthenticationError,
     BackendConnectionError,
     BackendError,
@@ -135,12 +136,19 @@ def parse_retry_after(value: str | None) -> float | None:
 
     Only delta-seconds (ASCII digits) and an HTTP-date count; ``NaN``, ``inf``, negative numbers,
     fractions and garbage are not ``Retry-After`` values, so the normal back-off applies.
+    Values beyond :data:`~lollms_core.errors.MAX_RETRY_AFTER` (a day) are clamped to it: a
+    server asking for 10**300 seconds gets a day, never an ``OverflowError``.
     """
     if not value:
         return None
     text = value.strip()
     if text.isascii() and text.isdigit():
-        return float(int(text))
+        # Compare digit counts before int(): Python refuses int() of more than 4300 digits, and
+        # float() of a huge int overflows.
+        digits = text.lstrip("0")
+        if len(digits) > len(str(int(MAX_RETRY_AFTER))):
+            return MAX_RETRY_AFTER
+        return min(float(int(text)), MAX_RETRY_AFTER)
     import datetime
     import email.utils
 
@@ -150,7 +158,7 @@ def parse_retry_after(value: str | None) -> float | None:
         return None
     if when.tzinfo is None:  # an HTTP-date is always GMT
         when = when.replace(tzinfo=datetime.timezone.utc)
-    return max(0.0, when.timestamp() - time.time())
+    return min(max(0.0, when.timestamp() - time.time()), MAX_RETRY_AFTER)
 
 
 def _server_message(response: httpx.Response) -> str:

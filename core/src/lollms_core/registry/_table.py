@@ -35,13 +35,16 @@ if TYPE_CHECKING:
 __all__ = ["FIRST_PARTY", "KNOWN_BINDINGS", "BindingSpec", "Registry", "parse_preferences"]
 
 #: Distributions published by the lollms project: a third party claiming one of their names never wins silently.
-FIRST_PARTY = frozenset({"lollms-core", "lollms-openai", "lollms-ollama", "lollms-llamacpp", "lollms-whisper"})
+FIRST_PARTY = frozenset(
+    {"lollms-core", "lollms-openai", "lollms-ollama", "lollms-llamacpp", "lollms-whisper", "lollms-transformers"}
+)
 #: Names of published bindings and the distribution providing them: the only names an error suggests installing.
 KNOWN_BINDINGS: Mapping[str, tuple[str, frozenset[Modality]]] = {
     "openai": ("lollms-openai", frozenset({Modality.LLM, Modality.TTI, Modality.TTS, Modality.STT})),
     "ollama": ("lollms-ollama", frozenset({Modality.LLM})),
     "llamacpp": ("lollms-llamacpp", frozenset({Modality.LLM})),
     "whisper": ("lollms-whisper", frozenset({Modality.STT})),
+    "transformers": ("lollms-transformers", frozenset({Modality.LLM})),
 }
 
 

@@ -18,10 +18,12 @@ from typing import TYPE_CHECKING, Any
 
 from .._cancel import current_call
 from ..errors import (
+    MAX_RETRY_AFTER,
     AllMembersFailedError,
     BackendConnectionError,
     BackendError,
     BackendTimeoutError,
+    EngineError,
     RateLimitError,
     ServerError,
 )
@@ -61,11 +63,16 @@ def should_fail_over(exc: BaseException) -> bool:
     """Whether another member may take a request that failed this way (before its first chunk).
 
     Connection errors, timeouts, 5xx and 429 are the member's problem; any other 4xx is the
-    request's (another member would refuse it too). An untyped engine failure counts as the member's.
+    request's (another member would refuse it too). An untyped backend failure, an engine crash
+    (:class:`EngineError`: the core checked the request before the engine saw it, so a crash is the
+    engine's fault) and a member that is itself a pool with every member down count as the member's.
     """
     if not isinstance(exc, BackendError):
         return False
-    if isinstance(exc, (BackendConnectionError, BackendTimeoutError, RateLimitError, ServerError)):
+    if isinstance(
+        exc,
+        (AllMembersFailedError, BackendConnectionError, BackendTimeoutError, EngineError, RateLimitError, ServerError),
+    ):
         return True
     code = exc.status_code
     if code is None:
@@ -198,7 +205,7 @@ class Pool:
             delay = min(self.cooldown * 2 ** (member.consecutive_failures - 1), self.max_cooldown)
             retry_after = getattr(exc, "retry_after", None)
             if isinstance(retry_after, (int, float)) and retry_after > 0:
-                delay = max(delay, float(retry_after))
+                delay = max(delay, min(float(retry_after), MAX_RETRY_AFTER))  # finite: the status shows a date
             member.cooling_until = time.monotonic() + delay
 
     def released(self, member: Member) -> None:

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import replace
 from typing import Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
 
 from ..bindings._streaming import StreamItem, closable
 from ..bindings.llm import LollmsLLMBinding
-from ..errors import BindingNotFoundError, ConfigError, LollmsError, NotSupportedError
+from ..errors import BindingNotFoundError, ConfigError, EngineError, LollmsError, NotSupportedError
 from ..registry import Registry
 from ..types import ChatRequest, Modality
 from ._pool import Attempt, Member, Pool, prefix_key, should_fail_over
@@ -177,9 +179,12 @@ class RouterBinding(LollmsLLMBinding):
                 for chunk in stream:
                     yield from attempt.feed(chunk)
             except Exception as exc:
-                if attempt.failed(exc):
+                error = _member_error(attempt.member, exc)
+                if attempt.failed(error):
                     continue
-                raise
+                if error is exc:
+                    raise
+                raise error from exc
             finally:
                 stream.close()
                 self.pool.released(attempt.member)
@@ -198,9 +203,12 @@ class RouterBinding(LollmsLLMBinding):
                     for out in attempt.feed(chunk):
                         yield out
             except Exception as exc:
-                if attempt.failed(exc):
+                error = _member_error(attempt.member, exc)
+                if attempt.failed(error):
                     continue
-                raise
+                if error is exc:
+                    raise
+                raise error from exc
             finally:
                 aclose = getattr(stream, "aclose", None)
                 if aclose is not None:
@@ -381,8 +389,42 @@ def _call_options(binding: LollmsLLMBinding) -> frozenset[str]:
     return frozenset(p.name for key in ("generate_text", "model") for p in checker.method_parameters.get(key, ()))
 
 
+def _member_error(member: Member, exc: Exception) -> Exception:
+    """``exc`` as the router reports it: an engine crash becomes an EngineError naming the member.
+
+    The member's primitive is called directly (the member's own base never wraps it), so a crash
+    arrives raw; wrapped by the router's base it would only say "the router binding's engine failed".
+    Lollms errors pass unchanged; the member's secrets are blanked from the copied message.
+    """
+    wrapped = member.binding._engine_error("_stream", exc)
+    if wrapped is exc or not isinstance(wrapped, Exception):
+        return exc
+    error = EngineError(f"router member #{member.index} {member.label}: {wrapped}")
+    error.__cause__ = exc
+    return error
+
+
+#: Query parameters that carry credentials in URLs people paste (``?api_key=``, ``?token=``, ``?sig=``...).
+_SECRET_QUERY = re.compile(r"key|token|secret|pass|pwd|sig|auth|cred|session", re.IGNORECASE)
+
+
+def _safe_location(value: str) -> str:
+    """A host address as a label may show it: no ``user:password@``, no credential-like query parameters."""
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return "<unparsable address>"
+    if not parts.scheme or not parts.netloc:
+        return value  # a path (model_path), not a URL
+    host = parts.netloc.rpartition("@")[2]
+    query = "&".join(
+        pair for pair in parts.query.split("&") if pair and not _SECRET_QUERY.search(pair.partition("=")[0])
+    )
+    return urlunsplit((parts.scheme, host, parts.path, query, ""))
+
+
 def _label(name: str, config: Any) -> str:
-    """``binding@host/model``: enough to tell members apart, never a secret."""
-    host = config.get("host_address") or config.get("model_path") or ""
+    """``binding@host/model``: enough to tell members apart, never a secret (userinfo and key-like query stripped)."""
+    host = _safe_location(str(config.get("host_address") or config.get("model_path") or ""))
     model = config.get("model_name") or ""
     return name + (f"@{host}" if host else "") + (f"/{model}" if model else "")

@@ -27,7 +27,15 @@ ENGINES = ("local", "http")
 #: versions named) by the next one.
 MANIFEST_CORE_API = f'">={CORE_API_VERSION},<{CORE_API_VERSION + 1}"'
 
-_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+# A letter first, a letter or digit last: ``lollms-<name>`` must be a valid PEP 508 distribution
+# name (``parrot_`` would give ``lollms-parrot-``, which pip rejects) and ``lollms_<name>`` a package.
+_NAME = re.compile(r"^[a-z](?:[a-z0-9_]*[a-z0-9])?$")
+
+#: Names a new plugin may not take: our own distributions (``lollms-<name>``) and packages
+#: (``lollms_<name>``) — ``new-binding core`` would write a ``lollms_core`` that replaces lollms itself
+#: on install — and the names of the core's built-in bindings, which ``create_binding(name)`` would
+#: pick instead of the new plugin's.
+_OUR_DISTRIBUTIONS = ("core", "openai", "ollama", "llamacpp", "whisper", "transformers", "mcp", "server")
 _BLOCK = re.compile(r"^\s*#% (if (\w+)|end)\s*$")
 
 # Per modality: the user-facing method, the primitive's signature, words for the docs, the
@@ -218,9 +226,27 @@ def check_name(name: str) -> str:
     if not _NAME.match(normal) or keyword.iskeyword(normal):
         raise ConfigError(
             f"binding name {name!r} cannot be used: give lower-case letters, digits and '_' or '-', "
-            "starting with a letter (e.g. 'parrot', 'my_tts')"
+            "starting with a letter and ending with a letter or digit (e.g. 'parrot', 'my_tts')"
+        )
+    if normal in _OUR_DISTRIBUTIONS:
+        raise ConfigError(
+            f"binding name {name!r} cannot be used: 'lollms-{normal.replace('_', '-')}' is a lollms distribution "
+            f"(package lollms_{normal}) and installing yours would replace it; choose another name"
+        )
+    if normal in _builtin_names():
+        raise ConfigError(
+            f"binding name {name!r} cannot be used: '{normal}' is a binding built into lollms-core, which "
+            "create_binding() would pick instead of yours; choose another name"
         )
     return normal
+
+
+def _builtin_names() -> frozenset[str]:
+    """The binding names the core's built-in plugin registers (echo, router, ...), read from its manifests."""
+    from ..builtin.echo_plugin import MANIFESTS
+    from ..router import MANIFEST as ROUTER_MANIFEST
+
+    return frozenset(str(m["name"]) for m in [*MANIFESTS, ROUTER_MANIFEST])
 
 
 def write_scaffold(scaffold: BindingScaffold, parent: Path, *, force: bool = False) -> Path:

@@ -9,7 +9,20 @@ lollms_client's value for that face.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from ._llm import TextLLM
-from .processor import LollmsTextProcessor
+
+if TYPE_CHECKING:
+    from .processor import LollmsTextProcessor
 
 __all__ = ["LollmsTextProcessor", "TextLLM"]
+
+
+def __getattr__(name: str) -> Any:
+    # The processor (``binding.tp``) loads on first use: the client imports the functions only.
+    if name == "LollmsTextProcessor":
+        from .processor import LollmsTextProcessor
+
+        return LollmsTextProcessor
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

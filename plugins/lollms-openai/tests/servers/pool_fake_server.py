@@ -5,6 +5,9 @@ with exactly K requests at a time; this one can. Base URL: http://127.0.0.1:PORT
   ok          answers with the last user message's first 3 words: streamed in 3 chunks when the
               request says "stream": true, else one chat.completion object (the API's default)
   ratelimit   429 with `Retry-After: 2` (OpenAI error body)
+  ratelimit_huge   429 with a Retry-After of 400 digits (chat and models): no real server sends it,
+              a hostile or broken one can
+  ratelimit_far    429 with `Retry-After: 100000000000000` (1e14 s; chat and models)
   status500   500 (OpenAI error body)
   badrequest  400 (the request's fault: must not be moved to another member)
   slow        like ok, but holds each request DELAY_MS ms, at most CONCURRENCY at once (others queue)
@@ -72,6 +75,8 @@ async def chat(request: Request) -> Response:
     body = await request.json()
     if mode == "ratelimit":
         return _error(429, "rate limited (fake)", {"Retry-After": "2"})
+    if mode in _ABSURD_RETRY_AFTER:
+        return _error(429, "rate limited (fake)", {"Retry-After": _ABSURD_RETRY_AFTER[mode]})
     if mode == "status500":
         return _error(500, "internal error (fake)")
     if mode == "badrequest":
@@ -106,7 +111,13 @@ def _parts(text: str) -> list[str]:
     return [words[0], *(" " + w for w in words[1:])][:3]
 
 
+_ABSURD_RETRY_AFTER = {"ratelimit_huge": "9" * 400, "ratelimit_far": "100000000000000"}
+
+
 async def models(request: Request) -> Response:
+    mode = request.path_params["mode"]
+    if mode in _ABSURD_RETRY_AFTER:
+        return _error(429, "rate limited (fake)", {"Retry-After": _ABSURD_RETRY_AFTER[mode]})
     return JSONResponse({"object": "list", "data": [{"id": "pool", "object": "model", "owned_by": "fake"}]})
 
 
