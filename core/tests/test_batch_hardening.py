@@ -40,7 +40,7 @@ def test_json_strings_holding_unicode_line_separators_are_one_line_each(tmp_path
 
 
 def test_a_crlf_input_still_reads() -> None:
-    from lollms_core._batch_io import read_input
+    from lollms_core.batch._jsonl import read_input
 
     path = Path(os.environ.get("TMPDIR", "/tmp")) / f"crlf-{os.getpid()}.jsonl"
     path.write_bytes(b'{"id": 1, "prompt": "a"}\r\n{"id": 2, "prompt": "b"}\r\n')

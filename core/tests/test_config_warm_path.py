@@ -159,3 +159,25 @@ def test_redaction_removes_remembered_keys_and_credential_headers() -> None:
     for leaked in (key, "other-token-xyz", "zzz123", "dXNlcg=="):
         assert leaked not in cleaned
     assert cleaned.startswith("echo: key=********")
+
+
+def test_a_refused_secret_value_is_not_remembered_for_redaction() -> None:
+    # Before: the value was remembered before the options check, so a refused text ("RateLimitError",
+    # as hypothesis drew from the code's own constants) masked that word in every later error message
+    # of the process (test_router's all-members-down message came out as "********").
+    from lollms_core._secrets import redact
+
+    data = yaml.safe_load(SEED_001)
+    data.update(
+        input_parameters=[
+            {"name": "token", "type": "str", "is_secret": True, "options": ["only-this"], "description": "t"}
+        ]
+    )
+    full = parse_manifest(data)
+    for n, checker in enumerate((full, CachedManifest(full.model_dump(by_alias=True, mode="json")))):
+        refused = f"RefusedSecretValue4{n}"
+        with pytest.raises(ConfigError):
+            checker.validate_config({"token": refused}, environ={})
+        assert redact(f"an error about {refused}") == f"an error about {refused}"
+    full.validate_config({"token": "only-this"}, environ={})
+    assert redact("said only-this") == "said ********"  # an accepted secret still is

@@ -49,7 +49,7 @@ def test_any_binding_error_with_an_absurd_retry_after_is_clamped() -> None:
 
 
 def test_status_time_of_a_date_past_year_9999_is_printable() -> None:
-    from lollms_core.cli_batch import _local_time
+    from lollms_core.cli._batch import _local_time
 
     assert _local_time(1e14 + time.time()) == "a date too far to show"
     assert len(_local_time(time.time() + 3 * 86400)) == len("2026-12-09 10:00:00")

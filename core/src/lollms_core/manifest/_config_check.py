@@ -121,7 +121,6 @@ def coerce(p: ParameterLike, value: Any, where: str = "config") -> Any:
             value = clean_secret(value, p.name)
         except ValueError as exc:
             raise ConfigError(f"{where}: {exc}") from None
-        remember_secret(value)  # from now on, error messages have it redacted
     if p.options and value not in p.options:
         allowed = "<hidden>" if p.is_secret else ", ".join(map(repr, p.options))
         raise ConfigError(f"{where}: parameter '{p.name}' is {shown}; allowed values: {allowed}")
@@ -129,6 +128,10 @@ def coerce(p: ParameterLike, value: Any, where: str = "config") -> Any:
         raise ConfigError(f"{where}: parameter '{p.name}' is {shown}; it must be >= {p.min:g}")
     if p.max is not None and value > p.max:
         raise ConfigError(f"{where}: parameter '{p.name}' is {shown}; it must be <= {p.max:g}")
+    if p.is_secret and isinstance(value, str) and value:
+        # Only an accepted value is a secret in use: remembering a refused one (any text a caller
+        # tried) would mask that text in every later message of the process, for good.
+        remember_secret(value)  # from now on, error messages have it redacted
     return value
 
 
