@@ -8,6 +8,7 @@ answers and records requests) stands in for it.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from lollms_core import ChatRequest, Chunk, LollmsClient, LollmsLLMBinding, ServerError
@@ -222,3 +223,24 @@ def test_multichoice_question_index_and_fallbacks():
     assert client.multichoice_question("A colour?", ["dog", "cat"]) == -1
     client, _ = scripted('{"index": 7}')
     assert client.multichoice_question("A colour?", ["dog", "cat"]) == -1
+
+
+def test_structured_content_uses_the_backends_constrained_decoding_where_it_has_one() -> None:
+    # Before: prompt + validate only, even on a binding that supports_json_schema(): a small local
+    # model often answered invalid JSON that constrained decoding would have prevented.
+    from lollms_core import LollmsClient
+
+    schema = {"type": "object", "properties": {"age": {"type": "integer"}}, "required": ["age"]}
+    seen: list[Any] = []
+    constrained = LollmsClient(llm_binding_name="echo")
+    original = constrained.llm.run  # type: ignore[union-attr]
+
+    def spy(request: Any, *args: Any, **kwargs: Any) -> Any:
+        seen.append(request.json_schema)
+        return original(request, *args, **kwargs)
+
+    constrained.llm.run = spy  # type: ignore[union-attr,method-assign]
+    answer = constrained.generate_structured_content("no JSON here", schema, max_retries=0)
+    assert seen == [schema] and isinstance(answer, dict) and isinstance(answer["age"], int)
+    plain = LollmsClient(llm_binding_name="echo", llm_binding_config={"json_schema": False})
+    assert plain.generate_structured_content("no JSON here", schema, max_retries=0) == {}

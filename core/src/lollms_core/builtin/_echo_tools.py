@@ -88,14 +88,21 @@ def _constrained(request: ChatRequest, calls: list[tuple[str, str]], reply: str 
     if reply is None:  # no script: a user message that is already a valid answer comes back as is
         last = next((m for m in reversed(request.messages) if m.get("role") == "user"), {})
         reply = _text(last)
-        try:
-            value = json.loads(reply)
-        except ValueError:
-            pass
-        else:
+        for value in _json_values(reply):  # an echo: the prompt's own JSON, when it is a valid answer
             if not schema_errors(value, schema):
                 return value
     return _fill(schema, schema, calls, reply)
+
+
+def _json_values(text: str) -> Iterator[Any]:
+    """Every JSON object or array found in ``text`` (whole, fenced or inline), in order."""
+    decoder = json.JSONDecoder()
+    for i, ch in enumerate(text):
+        if ch in "{[":
+            try:
+                yield decoder.raw_decode(text, i)[0]
+            except ValueError:
+                continue
 
 
 def _native(calls: list[tuple[str, str]]) -> Iterator[ToolCallDelta]:

@@ -53,6 +53,9 @@ class TextLLM(Protocol):
     def get_model_info(self) -> dict[str, Any]:
         """Details of the active model (``ctx_size`` when known)."""
 
+    def supports_json_schema(self, model: str | None = None) -> bool:
+        """Whether the backend can constrain its answer to a JSON Schema (``ChatRequest.json_schema``)."""
+
 
 def complete(llm: TextLLM, conversation: list[Message], **options: Any) -> str:
     """The answer to ``conversation``; raises on a backend error (callers apply the seeds' rule).

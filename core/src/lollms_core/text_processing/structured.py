@@ -2,8 +2,8 @@
 
 ``generate_structured`` is the one function every structured helper goes through (the
 client's ``generate_structured_content``, the text processor's, ``yes_no``, the multiple
-choice helpers): a way of constraining the backend's decoding belongs inside it, and every
-caller gets it.
+choice helpers): where the binding ``supports_json_schema()``, the schema goes to the backend's
+own constrained decoding; the answer is validated either way, with bounded repair rounds.
 """
 
 from __future__ import annotations
@@ -55,6 +55,10 @@ def generate_structured(
     """
     model, json_schema = schema_of(schema)
     options.pop("auto_continue_on_truncation", None)
+    if "json_schema" not in options and llm.supports_json_schema():
+        # The backend's own constrained decoding (OpenAI response_format, Ollama format, llama.cpp
+        # json_schema): a small local model then cannot answer invalid JSON. Validated all the same.
+        options["json_schema"] = json_schema
     system = _JSON_SYSTEM.format(schema=json.dumps(json_schema, indent=1))
     if system_prompt:
         system = f"{system_prompt}\n\n{system}"
