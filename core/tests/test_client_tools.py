@@ -54,3 +54,18 @@ def test_pending_calls_resume_through_the_client(client: Any) -> None:
     first = client.generate_with_tools('/call add {"a": 2, "b": 3}', [add], auto_execute=False)
     assert first.pending_calls
     assert client.generate_with_tools(first, [add], tool_results=[5]).response == "5"
+
+
+def test_tools_of_a_tools_binding_are_offered_by_alias_and_called_through_it() -> None:
+    # Issue 22: generate_with_tools accepts "alias::tool" names served by a tools binding (here the
+    # built-in python binding); the wire gets a valid mapped name and the call reaches execute_tool.
+    from lollms_core.bindings._tool_stream import wire_name
+
+    config = {"functions": ["test_client_tools:add"]}
+    with LollmsClient(llm_binding_name="echo", tools_binding_name="python", tools_binding_config=config) as client:
+        wire = wire_name("python::add")
+        assert wire != "python::add" and all(c.isalnum() or c in "_-" for c in wire)
+        out = client.generate_with_tools(f'/call {wire} {{"a": 20, "b": 22}}', ["python::add"])
+        assert out["response"] == "42"
+        assert out["tool_calls"][0]["name"] == "python::add"
+        assert out["tool_calls"][0]["parameters"] == {"a": 20, "b": 22}

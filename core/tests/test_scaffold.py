@@ -108,7 +108,7 @@ def test_names_of_our_own_distributions_are_refused(ours: str) -> None:
         check_name(ours)
 
 
-@pytest.mark.parametrize("builtin", ["echo", "router"])
+@pytest.mark.parametrize("builtin", ["echo", "router", "python"])
 def test_names_of_built_in_bindings_are_refused(builtin: str) -> None:
     # Before: `new-binding echo` generated a package failing its own tests (create_binding("echo")
     # picked the core's echo).

@@ -242,11 +242,10 @@ def check_name(name: str) -> str:
 
 
 def _builtin_names() -> frozenset[str]:
-    """The binding names the core's built-in plugin registers (echo, router, ...), read from its manifests."""
-    from ..builtin.echo_plugin import MANIFESTS
-    from ..router import MANIFEST as ROUTER_MANIFEST
+    """The binding names the core's built-in plugin registers (echo, router, python...), from its own hook."""
+    from ..builtin.echo_plugin import lollms_register_bindings
 
-    return frozenset(str(m["name"]) for m in [*MANIFESTS, ROUTER_MANIFEST])
+    return frozenset(str(m["name"]) for m in lollms_register_bindings())
 
 
 def write_scaffold(scaffold: BindingScaffold, parent: Path, *, force: bool = False) -> Path:
