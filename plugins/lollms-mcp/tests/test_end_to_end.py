@@ -61,3 +61,32 @@ def test_smollm2_calls_an_mcp_tool_and_answers_with_its_result(smollm2: Any, mcp
     first = run.tool_results[0]
     assert (first.is_error, first.content) == (False, WORD)
     assert WORD.lower() in run.response.lower(), run.response
+
+
+def test_the_same_through_lollms_client_generate_with_tools() -> None:
+    # Issue 22's "through generate_with_tools": the client names the tools binding, the tool is
+    # offered by its name, the client resolves it through the binding.
+    gguf = os.environ.get("LOLLMS_TEST_LLAMACPP_MODEL")
+    if not gguf:
+        pytest.skip("LOLLMS_TEST_LLAMACPP_MODEL (the SmolLM2 GGUF) is not set")
+    pytest.importorskip("lollms_llamacpp", reason="lollms-llamacpp is not installed")
+    from lollms_core import LollmsClient
+
+    with LollmsClient(
+        llm_binding_name="llamacpp",
+        llm_binding_config={"model_path": gguf, "ctx_size": 2048, "n_threads": 1},
+        tools_binding_name="mcp",
+        tools_binding_config={"servers": [stdio_entry(env={"LOLLMS_TEST_WORD": WORD})]},
+    ) as client:
+        out = client.generate_with_tools(
+            "What is the secret word? Call the tool to get it, then answer with the word.",
+            ["calc::secret_word"],
+            tool_choice="required",
+            tool_mode="prompt",
+            max_tool_rounds=2,
+            temperature=0.0,
+            n_predict=64,
+        )
+    assert [c["name"] for c in out["tool_calls"]][:1] == ["mcp::calc::secret_word"]
+    assert WORD in str(out["tool_results"][0]["result"])
+    assert WORD.lower() in out["response"].lower(), out["response"]
