@@ -69,3 +69,22 @@ def test_tools_of_a_tools_binding_are_offered_by_alias_and_called_through_it() -
         assert out["response"] == "42"
         assert out["tool_calls"][0]["name"] == "python::add"
         assert out["tool_calls"][0]["parameters"] == {"a": 20, "b": 22}
+
+
+def test_the_binding_config_sets_the_default_tool_mode_and_a_call_overrides_it() -> None:
+    # Issue 21: tool_mode per call and per binding config. An echo without native tools refuses
+    # tool_mode='auto'; configured tool_mode=prompt it runs the loop through the prompt protocol.
+    from lollms_core.errors import NotSupportedError
+
+    plain = LollmsClient(llm_binding_name="echo", llm_binding_config={"tool_calling": "none"})
+    with plain, pytest.raises(NotSupportedError, match="tool_mode='prompt'"):
+        plain.generate_with_tools('/call add {"a": 1, "b": 2}', [add])
+    config = {"tool_calling": "none", "tool_mode": "prompt"}
+    with LollmsClient(llm_binding_name="echo", llm_binding_config=config) as client:
+        out = client.generate_with_tools('/call add {"a": 1, "b": 2}', [add])
+        assert out["tool_calls"][0]["parameters"] == {"a": 1, "b": 2}
+        assert out["tool_results"][0]["result"] == {"output": "3", "success": True}  # the tool ran
+        with pytest.raises(NotSupportedError):
+            client.generate_with_tools('/call add {"a": 1, "b": 2}', [add], tool_mode="native")
+    with pytest.raises(ConfigError, match="tool_mode"):
+        LollmsClient(llm_binding_name="echo", llm_binding_config={"tool_mode": "sometimes"})

@@ -9,7 +9,7 @@ from typing import Any
 from ..errors import ConfigError
 from ..types import GenerationOptions
 
-__all__ = ["SAMPLING_OPTIONS", "merge_options"]
+__all__ = ["SAMPLING_OPTIONS", "TOOL_MODES", "TOOL_MODE_PARAMETER", "merge_options"]
 
 # name -> (expected type, lower bound, upper bound); bounds are inclusive, None = open.
 _RULES: dict[str, tuple[type, float | None, float | None]] = {
@@ -25,6 +25,21 @@ _RULES: dict[str, tuple[type, float | None, float | None]] = {
 }
 #: Every sampling option name the base understands.
 SAMPLING_OPTIONS: tuple[str, ...] = tuple(f.name for f in fields(GenerationOptions))
+
+#: How the tool loop calls tools: ``auto`` (native where supported, else a NotSupportedError naming
+#: the fix), ``native``, ``prompt`` (tools in the system prompt, answers constrained where possible).
+TOOL_MODES: tuple[str, ...] = ("auto", "native", "prompt")
+#: The manifest parameter an LLM binding declares so its config can set the tool loop's default mode
+#: (a call's own ``tool_mode`` other than ``auto`` wins). The plugins' YAML manifests say the same.
+TOOL_MODE_PARAMETER: dict[str, Any] = {
+    "name": "tool_mode",
+    "type": "str",
+    "default": "auto",
+    "options": list(TOOL_MODES),
+    "description": "How generate_with_tools and chat(tools=...) call tools when the call says tool_mode='auto': "
+    "auto (native where supported, else an error naming the fix), native, or prompt (tools described "
+    "in the system prompt, the answer constrained to a JSON Schema where the backend can).",
+}
 
 
 def merge_options(defaults: GenerationOptions, given: dict[str, Any]) -> GenerationOptions:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..bindings.options import TOOL_MODE_PARAMETER
 from ..hookspecs import hookimpl
 from ..router import MANIFEST as ROUTER_MANIFEST
 from .python_tools import MANIFEST as PYTHON_TOOLS_MANIFEST
@@ -67,6 +68,7 @@ MANIFESTS: list[dict[str, Any]] = [
                 "default": True,
                 "description": "constrain answers to ChatRequest.json_schema (false: no constrained decoding)",
             },
+            TOOL_MODE_PARAMETER,
         ],
         "generate_text_parameters": [
             {"name": "prefix", "type": "str", "default": "", "description": "text put before the echo"}

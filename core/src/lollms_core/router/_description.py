@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..bindings.options import TOOL_MODE_PARAMETER
+
 __all__ = ["MANIFEST", "STRATEGIES"]
 
 #: The routing strategies, in the order the documentation presents them.
@@ -53,5 +55,6 @@ MANIFEST: dict[str, Any] = {
             "max": 86400.0,
             "description": "longest rest after failures in a row (a longer Retry-After from the server wins)",
         },
+        TOOL_MODE_PARAMETER,
     ],
 }

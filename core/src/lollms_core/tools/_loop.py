@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Union
 
 from ..bindings._streaming import Delivery
+from ..bindings.options import TOOL_MODES
 from ..errors import ConfigError, GenerationCancelled, NotSupportedError
 from ..types import MSG_TYPE, Chunk, GenerationResult, Message, StreamingCallback, ToolCall, ToolResult
 from ._prompt import fit_history, parse_answer, prompt_schema, render_history, tools_system_text
@@ -32,7 +33,7 @@ ToolMode = Literal["auto", "native", "prompt"]
 #: May be ``async def`` in the async loop.
 BeforeCall = Callable[[ToolCall], Union[bool, ToolCall, ToolResult, Awaitable[Any], None]]
 
-_TOOL_MODES = ("auto", "native", "prompt")
+_TOOL_MODES = TOOL_MODES
 _CAP_NOTE = "Maximum tool rounds reached: answer now with what you have, without calling tools."
 
 
@@ -167,6 +168,10 @@ class ToolLoop:
     def _decide_mode(self, tool_mode: str, model: str | None) -> str:
         if not self.toolset:
             return "none"
+        if tool_mode == "auto":  # the binding's config may set the default (a call's explicit mode wins)
+            configured = self.binding.config.get("tool_mode")
+            if configured in TOOL_MODES:
+                tool_mode = configured
         if tool_mode == "prompt":
             return "prompt"
         if not self.binding.supports_tools(model):
