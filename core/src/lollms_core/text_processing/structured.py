@@ -17,7 +17,7 @@ from ..errors import StructuredContentError
 from ..types import ImageInput
 from ._llm import TextLLM, complete, messages
 
-__all__ = ["find_json", "generate_structured", "schema_of"]
+__all__ = ["find_json", "generate_structured", "schema_of", "validate_answer"]
 
 _JSON_SYSTEM = (
     "Answer with one JSON value that follows this JSON schema, and nothing else (no prose, no code fence):\n{schema}"
@@ -70,7 +70,7 @@ def generate_structured(
             conversation = [*conversation, {"role": "assistant", "content": answer},
                             {"role": "user", "content": _JSON_RETRY.format(error="; ".join(problems))}]  # fmt: skip
         answer = complete(llm, conversation, **options)
-        ok, value, problems = _validate(answer, model, json_schema)
+        ok, value, problems = validate_answer(answer, model, json_schema)
         if ok:
             return value
     raise StructuredContentError(
@@ -124,7 +124,8 @@ def _property(template: Any) -> dict[str, Any]:
     return {"type": name} if name else {"type": "string", "description": template}
 
 
-def _validate(answer: str, model: Any, json_schema: dict[str, Any]) -> tuple[bool, Any, list[str]]:
+def validate_answer(answer: str, model: Any, json_schema: dict[str, Any]) -> tuple[bool, Any, list[str]]:
+    """``(ok, value, problems)``: the answer's JSON checked against the pydantic model or the schema."""
     found, value = find_json(answer)
     if not found:
         return False, None, ["the answer contains no JSON value"]

@@ -17,9 +17,10 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from .. import text as _text
-from .._json_schema import schema_errors
 from ..errors import StructuredContentError
+
+# The parsing and checking of an answer are the text helpers' own: one implementation for both paths.
+from ..text_processing.structured import find_json, validate_answer
 
 if TYPE_CHECKING:
     from ..bindings.llm import LollmsLLMBinding
@@ -91,38 +92,6 @@ def _from_template(template: dict[str, Any]) -> dict[str, Any]:
         for name, value in template.items()
     }
     return {"type": "object", "properties": properties, "required": list(template)}
-
-
-def find_json(text: str) -> tuple[bool, Any]:
-    """The first JSON value in a model's answer: a fenced block's content, else the first ``{``/``[`` that parses."""
-    text = _text.remove_thinking_blocks(text)
-    candidates = [b["content"] for b in _text.extract_code_blocks(text)]
-    decoder = json.JSONDecoder()
-    for candidate in [*candidates, text]:
-        stripped = candidate.strip()
-        for i, ch in enumerate(stripped):
-            if ch in "{[":
-                try:
-                    return True, decoder.raw_decode(stripped, i)[0]
-                except ValueError:
-                    continue
-    return False, None
-
-
-def validate_answer(answer: str, model: Any, json_schema: dict[str, Any]) -> tuple[bool, Any, list[str]]:
-    """``(ok, value, problems)``: the answer's JSON checked against the pydantic model or the schema."""
-    found, value = find_json(answer)
-    if not found:
-        return False, None, ["the answer contains no JSON value"]
-    if model is not None:
-        from pydantic import ValidationError
-
-        try:
-            return True, model.model_validate(value), []
-        except ValidationError as exc:
-            return False, None, [f"{'.'.join(map(str, e['loc'])) or '$'}: {e['msg']}" for e in exc.errors()]
-    problems = schema_errors(value, json_schema)
-    return (not problems), value, problems
 
 
 def generate_structured(
