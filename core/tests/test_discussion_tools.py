@@ -107,6 +107,63 @@ def test_a_reloaded_discussion_whose_tool_is_gone(client: Any, tmp_path: Path) -
     again.close()
 
 
+def test_a_backend_failure_in_round_two_keeps_round_one_in_the_discussion(client: Any, tmp_path: Path) -> None:
+    """Regression (issue 21): the turn used to be stored only after the loop: round 1's call and result were lost."""
+    from lollms_core.errors import BackendError
+
+    db = tmp_path / "partial.sqlite"
+    d = LollmsDiscussion.create_new(lollms_client=client, db_path=db)
+    real_run = client.llm.run
+    asked = [0]
+
+    def failing_second(request: Any, callback: Any = None) -> Any:
+        asked[0] += 1
+        if asked[0] == 2:
+            raise BackendError("the server went away", status_code=502)
+        return real_run(request, callback)
+
+    client.llm.run = failing_second
+    with pytest.raises(BackendError, match="went away"):
+        d.chat('/call add {"a": 2, "b": 3}', tools=[add])
+    stored = [(m.role, m.content) for m in d.get_messages()]
+    assert [r for r, _ in stored] == ["user", "assistant", "tool"]
+    assert stored[2] == ("tool", "5")
+    d.close()
+    again = LollmsDiscussion.load(db, d.id, lollms_client=client)
+    assert [(m.role, m.content, m.metadata) for m in again.get_messages()] == [
+        (m.role, m.content, m.metadata) for m in d.get_messages()
+    ], "memory equals disk"
+    # the backend is back: the kept turn is sent as it was, and the discussion goes on
+    client.llm.run = real_run
+    seen = spy(client)
+    assert again.chat('/call add {"a": 1, "b": 1}', tools=[add]).content == "2"
+    first = next(m for m in seen if len(m) > 1)
+    assert [m["role"] for m in first] == ["user", "assistant", "tool", "user"]
+    again.close()
+
+
+def test_a_before_call_that_raises_leaves_every_call_answered(client: Any, tmp_path: Path) -> None:
+    db = tmp_path / "refused.sqlite"
+    d = LollmsDiscussion.create_new(lollms_client=client, db_path=db)
+
+    def approve_add_only(call: Any) -> bool:
+        if call.name != "add":
+            raise KeyboardInterrupt  # the user pressed Ctrl-C at the approval prompt
+        return True
+
+    with pytest.raises(KeyboardInterrupt):
+        d.chat('/call add {"a": 2, "b": 3}\n/call mul {"a": 2, "b": 4}', tools=[add, mul], before_call=approve_add_only)
+    messages = d.get_messages()
+    assert [m.role for m in messages] == ["user", "assistant", "tool", "tool"]
+    ids = [c["id"] for c in messages[1].metadata["tool_calls"]]
+    assert [m.metadata["tool_call_id"] for m in messages[2:]] == ids
+    assert messages[2].content == "5"
+    assert "KeyboardInterrupt" in messages[3].content
+    d.close()
+    again = LollmsDiscussion.load(db, d.id, lollms_client=client)
+    assert len(again.get_messages()) == 4
+
+
 def test_bad_tool_options_change_nothing(client: Any) -> None:
     d = LollmsDiscussion.create_new(lollms_client=client)
     with pytest.raises(ConfigError, match="tool_choice 'sub'"):

@@ -318,6 +318,109 @@ def test_cancel_inside_a_round() -> None:
     assert time.monotonic() - started < 5
 
 
+class FailsSecondRound:
+    """Wraps a binding's ``run``/``arun``: the second request fails as a dead server would."""
+
+    def __init__(self, binding: Any) -> None:
+        self.asked = 0
+        self.real_run, self.real_arun = binding.run, binding.arun
+        binding.run, binding.arun = self.run, self.arun
+
+    def _count(self) -> None:
+        from lollms_core.errors import BackendError
+
+        self.asked += 1
+        if self.asked == 2:
+            raise BackendError("the server went away", status_code=502)
+
+    def run(self, request: Any, callback: Any = None) -> Any:
+        self._count()
+        return self.real_run(request, callback)
+
+    async def arun(self, request: Any, callback: Any = None) -> Any:
+        self._count()
+        return await self.real_arun(request, callback)
+
+
+def test_an_exception_in_a_later_round_carries_the_run_so_far() -> None:
+    """The backend failing in round 2: the exception holds round 1's calls and results (issue 21)."""
+    from lollms_core.errors import BackendError
+    from lollms_core.tools import tool_run_of
+
+    sync_binding, async_binding = echo(), echo()
+    FailsSecondRound(sync_binding), FailsSecondRound(async_binding)
+    with pytest.raises(BackendError) as in_sync:
+        run_tool_loop(sync_binding, ADD_CALL, [add])
+    with pytest.raises(BackendError) as in_async:
+        asyncio.run(arun_tool_loop(async_binding, ADD_CALL, [add]))
+    for caught in (in_sync, in_async):
+        run = tool_run_of(caught.value)
+        assert run is not None
+        assert [m["role"] for m in run.messages] == ["user", "assistant", "tool"]
+        assert [(r.content, r.is_error) for r in run.tool_results] == [("5", False)]
+        assert run.rounds == 1
+    assert tool_run_of(ValueError("not from a loop")) is None
+
+
+def test_an_interrupted_round_answers_every_call_it_made() -> None:
+    """A before_call that raises on the second call: the first result is kept, the second says why it has none."""
+    from lollms_core.tools import tool_run_of
+
+    def mul(a: int, b: int) -> int:
+        """Multiply."""
+        return a * b
+
+    def refuse_mul(call: ToolCall) -> bool:
+        if call.name == "mul":
+            raise RuntimeError("the approval window was closed")
+        return True
+
+    script = '/call add {"a": 2, "b": 3}\n/call mul {"a": 2, "b": 4}'
+    # sync asks before each call and runs it; async asks about every call first, then runs them together
+    for go, add_ran in (
+        (lambda: run_tool_loop(echo(), script, [add, mul], before_call=refuse_mul), True),
+        (lambda: asyncio.run(arun_tool_loop(echo(), script, [add, mul], before_call=refuse_mul)), False),
+    ):
+        with pytest.raises(RuntimeError, match="approval window") as caught:
+            go()
+        run = tool_run_of(caught.value)
+        assert run is not None
+        calls = run.messages[1]["tool_calls"]
+        results = [m for m in run.messages[2:] if m["role"] == "tool"]
+        assert [m["tool_call_id"] for m in results] == [c["id"] for c in calls], "every call answered, in order"
+        assert [(r.name, r.is_error) for r in run.tool_results] == [("add", not add_ran), ("mul", True)]
+        assert (run.tool_results[0].content == "5") is add_ran
+        assert "RuntimeError" in run.tool_results[1].content and "No result" in run.tool_results[1].content
+
+
+def test_a_cancelled_async_loop_keeps_the_results_that_arrived() -> None:
+    """The task cancelled while a slow tool runs beside a fast one: the fast result is on the exception."""
+    from lollms_core.tools import tool_run_of
+
+    async def slow() -> str:
+        """Take forever."""
+        await asyncio.sleep(30)
+        return "late"
+
+    async def main() -> BaseException:
+        task = asyncio.ensure_future(arun_tool_loop(echo(), ADD_CALL + "\n/call slow {}", [add, tool(slow)]))
+        await asyncio.sleep(0.3)
+        task.cancel()
+        try:
+            await task
+        except asyncio.CancelledError as exc:
+            return exc
+        raise AssertionError("the loop was not cancelled")
+
+    started = time.monotonic()
+    run = tool_run_of(asyncio.run(main()))
+    assert time.monotonic() - started < 10
+    assert run is not None
+    assert [(r.name, r.content, r.is_error) for r in run.tool_results][:1] == [("add", "5", False)]
+    assert run.tool_results[1].name == "slow" and run.tool_results[1].is_error
+    assert "CancelledError" in run.tool_results[1].content
+
+
 # -- tool_mode ------------------------------------------------------------------------------------
 
 

@@ -24,7 +24,7 @@ from .._seed_rule import seed_rule
 from ..compat._discussion_refusals import NOT_OFFERED_ATTRIBUTES, NOT_OFFERED_PARAMETERS, refuse
 from ..errors import ConfigError, DiscussionNotFoundError, MessageNotFoundError
 from ..text import split_discussion
-from ..types import ImageInput, StreamingCallback
+from ..types import ImageInput, Message, StreamingCallback
 from . import _chat, _context, _images, _tool_turns, _tree
 from ._artefacts import ArtefactManager, ArtefactType
 from ._chat import ChatResult
@@ -1061,14 +1061,16 @@ class LollmsDiscussion:
         )  # fmt: skip
         if tooling:
             sent = to_openai_messages(context)
-            run = _tool_turns.run_tools(self._llm().binding(), self.lollms_client, tooling, sent, callback, options)
-            *steps, final = run.messages[len(sent) :]
             ai_name = str(self.metadata.get("ai_name", "assistant"))
-            for step in steps:  # every call and result, in order, before the answer that used them
-                sender, content, role, meta = _tool_turns.turn_fields(step, ai_name)
-                made = self._new_message(sender, content, role, parent_id, metadata=meta)
-                self._store_message(made)
-                parent_id = made.id
+            try:
+                run = _tool_turns.run_tools(self._llm().binding(), self.lollms_client, tooling, sent, callback, options)
+            except BaseException as exc:
+                # A later round failed (backend, cancel(), a before_call that raised): the calls
+                # already made and their results stay in the discussion, then the error goes on.
+                self._store_tool_steps(_tool_turns.steps_before(exc, sent), parent_id, ai_name)
+                raise
+            *steps, final = run.messages[len(sent) :]
+            parent_id = self._store_tool_steps(steps, parent_id, ai_name)
             sender, content, role, meta = _tool_turns.turn_fields(final, ai_name)
             last = self._new_message(sender, content, role, parent_id, metadata=meta)
             if run.finish_reason:
@@ -1082,6 +1084,15 @@ class LollmsDiscussion:
         result = ChatResult.of(msg, user, cancelled=meta.get("stopped_by") is not None)
         self._store_message(result)
         return result
+
+    def _store_tool_steps(self, steps: list[Message], parent_id: str, ai_name: str) -> str:
+        """Store the loop's calls and results in order below ``parent_id``; the id of the last one."""
+        for step in steps:
+            sender, content, role, meta = _tool_turns.turn_fields(step, ai_name)
+            made = self._new_message(sender, content, role, parent_id, metadata=meta)
+            self._store_message(made)
+            parent_id = made.id
+        return parent_id
 
     def regenerate(
         self, streaming_callback: StreamingCallback | None = None, *, summarize: bool = False, **kwargs: Any

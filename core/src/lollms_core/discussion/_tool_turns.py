@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from ..tools import ToolRun
     from ._store import DiscussionMessage
 
-__all__ = ["TOOL_OPTIONS", "check_tools", "pop_tool_options", "run_tools", "to_wire", "turn_fields"]
+__all__ = ["TOOL_OPTIONS", "check_tools", "pop_tool_options", "run_tools", "steps_before", "to_wire", "turn_fields"]
 
 #: ``chat()`` keywords that belong to the tool loop (lollms_client's ``max_nb_rounds`` caps its rounds).
 TOOL_OPTIONS = ("tools", "tool_choice", "tool_mode", "before_call", "max_tool_rounds")
@@ -68,6 +68,14 @@ def run_tools(
     tools = loop.pop("tools")
     resolve = getattr(client, "_resolve_tool_name", None)
     return run_tool_loop(llm, messages, tools, streaming_callback=callback, resolve=resolve, **loop, **options)
+
+
+def steps_before(exc: BaseException, messages: list[Message]) -> list[Message]:
+    """The calls and results a run from ``messages`` had made when ``exc`` stopped it (none: not a loop's)."""
+    from ..tools import tool_run_of
+
+    run = tool_run_of(exc)
+    return run.messages[len(messages) :] if run is not None else []
 
 
 def turn_fields(turn: Message, ai_name: str) -> tuple[str, str, str, dict[str, Any]]:

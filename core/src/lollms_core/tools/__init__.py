@@ -11,7 +11,7 @@ client, the discussion or the command line (they import it).
 from __future__ import annotations
 
 from ..types import ToolCall, ToolCallDelta, ToolDefinition, ToolResult
-from ._loop import BeforeCall, ToolLoop, ToolRun, arun_tool_loop, run_tool_loop
+from ._loop import BeforeCall, ToolLoop, ToolRun, arun_tool_loop, run_tool_loop, tool_run_of
 from ._prompt import fit_history
 from ._schema import signature_schema
 from ._tool import DEFAULT_MAX_RESULT_CHARS, Tool, result_text, tool
@@ -36,4 +36,5 @@ __all__ = [
     "run_tool_loop",
     "signature_schema",
     "tool",
+    "tool_run_of",
 ]

@@ -8,6 +8,7 @@ request of each round, what a call becomes, when to stop) and the two drivers,
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
     from .._cancel import CallControl
     from ..bindings.llm import LollmsLLMBinding
 
-__all__ = ["BeforeCall", "ToolLoop", "ToolRun", "arun_tool_loop", "run_tool_loop"]
+__all__ = ["BeforeCall", "ToolLoop", "ToolRun", "arun_tool_loop", "run_tool_loop", "tool_run_of"]
 
 ToolMode = Literal["auto", "native", "prompt"]
 #: ``before_call(call)``: ``True``/``None`` runs it, ``False`` refuses it, a :class:`ToolCall`
@@ -381,9 +382,52 @@ class ToolLoop:
             self.capped = True
         return True
 
+    def interrupted(self, results: list[ToolResult], exc: BaseException) -> ToolRun:
+        """Close the run an exception stopped: a round's calls all get a result, the run rides on ``exc``.
+
+        The calls of the last round that have no result yet (the exception came while they ran,
+        or before) get an error result that says so: a stored conversation with a call and no
+        result is one every backend refuses. ``results`` are the ones that arrived, in call
+        order. Nothing is sent to the streaming callback (it may be what raised).
+        """
+        run = self.run
+        asked = next((i for i in range(len(run.messages) - 1, -1, -1) if run.messages[i].get("tool_calls")), None)
+        if asked is not None and not run.pending_calls:
+            answered = {str(m.get("tool_call_id")) for m in run.messages[asked + 1 :] if m.get("role") == "tool"}
+            arrived = {r.call_id: r for r in results}
+            by_id = {c.id: c for c in run.tool_calls}
+            for entry in run.messages[asked]["tool_calls"]:
+                call = by_id.get(str(entry.get("id")))
+                if call is None or call.id in answered:
+                    continue
+                result = arrived.get(call.id) or ToolResult(
+                    call.id,
+                    call.name,
+                    f"No result: the tool loop stopped ({type(exc).__name__}) before this call's result arrived.",
+                    is_error=True,
+                )
+                if result not in run.tool_results:
+                    run.tool_results.append(result)
+                run.messages.append(result.to_message())
+        with contextlib.suppress(AttributeError):  # an exception type with __slots__ cannot carry it
+            exc.tool_run = run  # type: ignore[attr-defined]
+        return run
+
     def _event(self, chunk: Chunk) -> bool:
         assert self.deliver is not None
         return self.deliver(chunk)
+
+
+def tool_run_of(exc: BaseException) -> ToolRun | None:
+    """The run so far of the tool loop that ``exc`` stopped (``None``: it did not come from one).
+
+    Whatever stops the loop (the backend failing in a later round, ``cancel()``, a
+    ``before_call`` that raises) leaves on the exception the calls already made and the results
+    already given back, each call answered (see :meth:`ToolLoop.interrupted`), so a caller that
+    keeps the conversation (``LollmsDiscussion.chat(tools=...)``) loses nothing.
+    """
+    run = getattr(exc, "tool_run", None)
+    return run if isinstance(run, ToolRun) else None
 
 
 def _keep_streaming(*_args: Any) -> bool:
@@ -424,12 +468,13 @@ def run_tool_loop(binding: LollmsLLMBinding, prompt: Any, tools: Any, **kwargs: 
     """Run the loop (see :class:`ToolLoop` for the arguments) to the model's answer."""
     loop = ToolLoop(binding, prompt, tools, **kwargs)
     watch = _Watch(binding)
+    results: list[ToolResult] = []
     try:
         while loop.going():
             watch.check(loop.run)
             messages, options = loop.request_args()
-            calls = loop.answer(binding.run(binding.build_request(messages, **options), loop.round_callback()))
             results = []
+            calls = loop.answer(binding.run(binding.build_request(messages, **options), loop.round_callback()))
             for call in calls:
                 watch.check(loop.run)
                 verdict = loop.before_call(call) if loop.before_call is not None and loop.plan(call) is None else None
@@ -443,6 +488,9 @@ def run_tool_loop(binding: LollmsLLMBinding, prompt: Any, tools: Any, **kwargs: 
             if calls:
                 loop.record(results)
         return loop.run
+    except BaseException as exc:
+        loop.interrupted(results, exc)
+        raise
     finally:
         watch.close()
 
@@ -451,10 +499,12 @@ async def arun_tool_loop(binding: LollmsLLMBinding, prompt: Any, tools: Any, **k
     """Async :func:`run_tool_loop`: the independent calls of one turn run concurrently."""
     loop = ToolLoop(binding, prompt, tools, **kwargs)
     watch = _Watch(binding)
+    arrived: list[ToolResult] = []  # this round's results as they come, for an interruption
     try:
         while loop.going():
             watch.check(loop.run)
             messages, options = loop.request_args()
+            arrived = []
             calls = loop.answer(await binding.arun(binding.build_request(messages, **options), loop.round_callback()))
             prepared: list[tuple[ToolCall, ToolResult | None]] = []
             for call in calls:
@@ -465,29 +515,36 @@ async def arun_tool_loop(binding: LollmsLLMBinding, prompt: Any, tools: Any, **k
                         verdict = await verdict
                 checked, ready = loop.decided(call, verdict)
                 prepared.append((checked, ready or loop.plan(checked)))
-            results = await _run_concurrently(loop, prepared)
+            results = await _run_concurrently(loop, prepared, arrived)
             watch.check(loop.run)
             if calls:
                 loop.record(results)
         return loop.run
+    except BaseException as exc:
+        loop.interrupted(arrived, exc)
+        raise
     finally:
         watch.close()
 
 
-async def _run_concurrently(loop: ToolLoop, prepared: list[tuple[ToolCall, ToolResult | None]]) -> list[ToolResult]:
-    """Results in call order; calls run together, except a ``run_alone`` tool, which runs by itself."""
+async def _run_concurrently(
+    loop: ToolLoop, prepared: list[tuple[ToolCall, ToolResult | None]], arrived: list[ToolResult]
+) -> list[ToolResult]:
+    """Results in call order; calls run together, except a ``run_alone`` tool, which runs by itself.
+
+    ``arrived`` gets each result as it is known, so an interruption keeps the finished ones.
+    """
     results: list[ToolResult | None] = [ready for _, ready in prepared]
+    arrived.extend(ready for _, ready in prepared if ready is not None)
     batch: list[int] = []
 
+    async def one(i: int) -> None:
+        call = prepared[i][0]
+        results[i] = outcome = await loop.toolset.tools[call.name].ainvoke(call.arguments, call.id)
+        arrived.append(outcome)  # as soon as it is known: a cancel while the others run keeps it
+
     async def flush() -> None:
-        outcomes = await asyncio.gather(
-            *(
-                loop.toolset.tools[prepared[i][0].name].ainvoke(prepared[i][0].arguments, prepared[i][0].id)
-                for i in batch
-            )
-        )
-        for i, outcome in zip(batch, outcomes, strict=True):
-            results[i] = outcome
+        await asyncio.gather(*(one(i) for i in batch))
         batch.clear()
 
     for index, (call, ready) in enumerate(prepared):
