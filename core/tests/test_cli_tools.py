@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 from _cli_util import clean_env, lollms, one_error_line
@@ -94,3 +95,45 @@ def test_chat_with_a_tool_keeps_the_calls_in_the_discussion(env: dict[str, str],
     roles = [r[0] for r in con.execute("SELECT role FROM messages ORDER BY seq")]
     con.close()
     assert roles == ["user", "assistant", "tool", "assistant"]
+
+
+def _in_new_session(env: dict[str, str], *args: str, stdin: str, tty: int | None = None) -> Any:
+    """The CLI in a session of its own: no controlling terminal, or the pty ``tty`` as its terminal."""
+    import os
+    import subprocess
+    import sys
+
+    def become_leader() -> None:
+        os.setsid()
+        if tty is not None:
+            os.close(os.open(os.ttyname(tty), os.O_RDWR))  # a session leader's first tty becomes its terminal
+
+    return subprocess.run(
+        [sys.executable, "-m", "lollms_core.cli", *args],
+        input=stdin, capture_output=True, text=True, env=env, timeout=60, check=False,
+        preexec_fn=become_leader,  # the child in its own session, with or without a terminal
+    )  # fmt: skip
+
+
+def test_tools_approve_with_the_prompt_on_stdin_asks_on_the_terminal(env: dict[str, str]) -> None:
+    """Regression (issue 21): the prompt read from stdin left the approval reading an empty stdin,
+    so every call was refused without the user ever being asked."""
+    import os
+    import pty
+
+    args = ("generate", "-b", "echo", "--tool", "cli_tool_funcs:add", "--tools-approve", "-")
+    no_terminal = _in_new_session(env, *args, stdin='/call add {"a": 2, "b": 3}')
+    assert no_terminal.returncode == 2, no_terminal.stderr
+    line = one_error_line(no_terminal)
+    assert "--tools-approve" in line and "no terminal to ask on" in line and "pass the prompt as an argument" in line
+
+    master, slave = pty.openpty()
+    try:
+        os.write(master, b"y\n")  # the user's answer, typed on the terminal
+        asked = _in_new_session(env, *args, stdin='/call add {"a": 2, "b": 3}', tty=slave)
+    finally:
+        os.close(master)
+        os.close(slave)
+    assert asked.returncode == 0, asked.stderr
+    assert 'run add({"a": 2, "b": 3})? [y/N]' in asked.stderr
+    assert asked.stdout.strip() == "5", "approved on the terminal: the tool ran"

@@ -327,8 +327,26 @@ def _tool_loop_options(args: argparse.Namespace) -> dict[str, Any]:
         "tool_mode": args.tool_mode,
     }
     if args.tools_approve:
-        out["before_call"] = ask_before_call(sys.stdin.readline, sys.stderr)
+        read_answer = sys.stdin.readline
+        if getattr(args, "prompt", None) == "-":  # stdin carries the prompt: ask on the terminal instead
+            read_answer = _terminal_readline()
+        out["before_call"] = ask_before_call(read_answer, sys.stderr)
     return out
+
+
+def _terminal_readline() -> Any:
+    """``readline`` of the controlling terminal, for answers when standard input is the prompt.
+
+    :raises UsageError: there is no terminal to ask on (a pipeline, a service, CI).
+    """
+    try:
+        terminal = open("/dev/tty", encoding="utf-8")  # noqa: SIM115 - read for the whole run
+    except OSError:
+        raise UsageError(
+            "--tools-approve asks before each call, but standard input carries the prompt ('-') and "
+            "there is no terminal to ask on: pass the prompt as an argument, or drop --tools-approve"
+        ) from None
+    return terminal.readline
 
 
 def _show_with_tools(show_thoughts: bool) -> Any:
