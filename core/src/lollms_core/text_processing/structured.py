@@ -9,18 +9,24 @@ own constrained decoding; the answer is validated either way, with bounded repai
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from .. import text as _text
 from .._json_schema import schema_errors
 from ..errors import StructuredContentError
-from ..types import ImageInput
+from ..types import ImageInput, Message
 from ._llm import TextLLM, complete, messages
 
-__all__ = ["find_json", "generate_structured", "schema_of", "validate_answer"]
+__all__ = ["JSON_SYSTEM", "find_json", "generate_structured", "repair_loop", "schema_of", "validate_answer"]
 
-_JSON_SYSTEM = (
+#: The instruction every structured request carries ({schema}: the JSON Schema, indented).
+JSON_SYSTEM = (
     "Answer with one JSON value that follows this JSON schema, and nothing else (no prose, no code fence):\n{schema}"
+)
+_FORMS = (
+    "schema must be a JSON-schema dict or a pydantic model class (or lollms_client's template "
+    '{"age": "integer", "name": "string"}, or the JSON text of one of these)'
 )
 # Keys that make a dict a schema rather than lollms_client's bare {property: schema} shorthand.
 _KEYWORDS = frozenset({"type", "properties", "items", "anyOf", "oneOf", "allOf", "not", "enum", "const", "$ref",
@@ -59,22 +65,42 @@ def generate_structured(
         # The backend's own constrained decoding (OpenAI response_format, Ollama format, llama.cpp
         # json_schema): a small local model then cannot answer invalid JSON. Validated all the same.
         options["json_schema"] = json_schema
-    system = _JSON_SYSTEM.format(schema=json.dumps(json_schema, indent=1))
+    system = JSON_SYSTEM.format(schema=json.dumps(json_schema, indent=1))
     if system_prompt:
         system = f"{system_prompt}\n\n{system}"
     conversation = messages(prompt, system, images)
+    return repair_loop(lambda c: complete(llm, c, **options), conversation, model, json_schema, max_retries)
+
+
+def repair_loop(
+    ask: Callable[[list[Message]], str],
+    conversation: list[Message],
+    model: Any,
+    json_schema: dict[str, Any],
+    repair_rounds: int,
+    how: str = "",
+) -> Any:
+    """THE structured-output loop: ask, validate, show the model what is wrong, at most ``repair_rounds`` more times.
+
+    Both paths go through it: the client's helpers (a prompt) and :mod:`lollms_core.tools.structured`
+    (a conversation, the backend's constrained decoding). ``how`` says in the error how it was asked.
+
+    :raises StructuredContentError: still invalid after the repair rounds (``last_answer``, ``errors``).
+    """
     answer, problems = "", ["no answer yet"]
-    attempts = 1 + max(0, max_retries)
+    attempts = 1 + max(0, repair_rounds)
     for attempt in range(attempts):
         if attempt:
             conversation = [*conversation, {"role": "assistant", "content": answer},
                             {"role": "user", "content": _JSON_RETRY.format(error="; ".join(problems))}]  # fmt: skip
-        answer = complete(llm, conversation, **options)
+        answer = ask(conversation)
         ok, value, problems = validate_answer(answer, model, json_schema)
         if ok:
             return value
     raise StructuredContentError(
-        f"no valid JSON for the schema after {attempts} attempt(s): {'; '.join(problems)}", answer, problems
+        f"no valid JSON for the schema after {attempts} attempt(s){f' ({how})' if how else ''}: {'; '.join(problems)}",
+        answer,
+        problems,
     )
 
 
@@ -92,10 +118,7 @@ def schema_of(schema: Any) -> tuple[Any, dict[str, Any]]:
         try:
             schema = json.loads(schema)
         except ValueError as exc:
-            raise TypeError(
-                f"schema must be a JSON-schema dict or a pydantic model class, or the JSON text of a schema; "
-                f"this string is not JSON ({exc})"
-            ) from None
+            raise TypeError(f"{_FORMS}; this string is not JSON ({exc})") from None
     if isinstance(schema, dict):
         shorthand = all(isinstance(v, (dict, str, list)) for v in schema.values())
         if schema and shorthand and not (_KEYWORDS & schema.keys()):
@@ -108,10 +131,7 @@ def schema_of(schema: Any) -> tuple[Any, dict[str, Any]]:
 
     if isinstance(schema, type) and issubclass(schema, BaseModel):
         return schema, schema.model_json_schema()
-    raise TypeError(
-        "schema must be a JSON-schema dict or a pydantic model class, or the JSON text of a schema; "
-        f"not {type(schema).__name__}"
-    )
+    raise TypeError(f"{_FORMS}; not {type(schema).__name__}")
 
 
 def _property(template: Any) -> dict[str, Any]:

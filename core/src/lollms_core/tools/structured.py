@@ -9,7 +9,7 @@ carrying the raw text.
 
 Schemas come as a JSON Schema dict, a pydantic model class, lollms_client's template style
 (``{"age": "integer", "name": "string"}``, or property schemas ``{"age": {"type": "integer"}}``), or
-JSON text of any of these.
+JSON text of any of these (:func:`~lollms_core.text_processing.structured.schema_of` reads them all).
 """
 
 from __future__ import annotations
@@ -17,10 +17,9 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from ..errors import StructuredContentError
-
-# The parsing and checking of an answer are the text helpers' own: one implementation for both paths.
-from ..text_processing.structured import find_json, validate_answer
+# The schema forms, the parsing, the checking and the repair loop are the text helpers' own: one
+# implementation for both paths (this one works on a conversation and a binding's requests).
+from ..text_processing.structured import JSON_SYSTEM, find_json, repair_loop, schema_of, validate_answer
 
 if TYPE_CHECKING:
     from ..bindings.llm import LollmsLLMBinding
@@ -28,70 +27,13 @@ if TYPE_CHECKING:
 
 __all__ = ["find_json", "generate_structured", "normalise_schema", "validate_answer"]
 
-JSON_SYSTEM = (
-    "Answer with one JSON value that follows this JSON schema, and nothing else (no prose, no code fence):\n{schema}"
-)
-JSON_REPAIR = "That answer is not valid: {error}\nAnswer again with only the corrected JSON."
-
-_TYPE_NAMES = {
-    "string": "string",
-    "str": "string",
-    "integer": "integer",
-    "int": "integer",
-    "number": "number",
-    "float": "number",
-    "boolean": "boolean",
-    "bool": "boolean",
-    "array": "array",
-    "list": "array",
-    "object": "object",
-    "dict": "object",
-    "null": "null",
-}
-_SCHEMA_FORMS = (
-    "schema must be a JSON-schema dict or a pydantic model class (or lollms_client's template "
-    '{"age": "integer", "name": "string"}, or JSON text of one of these)'
-)
-_SCHEMA_KEYWORDS = {"type", "properties", "$ref", "anyOf", "oneOf", "allOf", "enum", "const", "items", "$defs"}
-
 
 def normalise_schema(schema: Any) -> tuple[Any, dict[str, Any]]:
     """``(pydantic model class or None, JSON Schema)`` for any accepted schema form.
 
     :raises TypeError: ``schema`` is none of the accepted forms (the message lists them).
     """
-    if isinstance(schema, str):
-        try:
-            schema = json.loads(schema)
-        except ValueError:
-            schema = None
-        if not isinstance(schema, dict):
-            raise TypeError(f"{_SCHEMA_FORMS}; got text that is not a JSON object")
-    if isinstance(schema, dict):
-        return None, _from_template(schema) if _is_template(schema) else schema
-    from pydantic import BaseModel  # a dependency of the core; imported here to keep `import lollms_core` light
-
-    if isinstance(schema, type) and issubclass(schema, BaseModel):
-        return schema, schema.model_json_schema()
-    raise TypeError(f"{_SCHEMA_FORMS}; got {type(schema).__name__}")
-
-
-def _is_template(schema: dict[str, Any]) -> bool:
-    """lollms_client's shorthand: a non-empty mapping of field names to type names or property schemas."""
-    if not schema or _SCHEMA_KEYWORDS & set(schema):
-        return False
-    values = list(schema.values())
-    return all(isinstance(v, dict) for v in values) or all(
-        isinstance(v, str) and v.lower() in _TYPE_NAMES for v in values
-    )
-
-
-def _from_template(template: dict[str, Any]) -> dict[str, Any]:
-    properties = {
-        name: value if isinstance(value, dict) else {"type": _TYPE_NAMES[value.lower()]}
-        for name, value in template.items()
-    }
-    return {"type": "object", "properties": properties, "required": list(template)}
+    return schema_of(schema)
 
 
 def generate_structured(
@@ -113,29 +55,17 @@ def generate_structured(
     :raises StructuredContentError: still invalid after the repair rounds (``last_answer``, ``errors``).
     :raises TypeError: ``schema`` is not an accepted form.
     """
-    model, json_schema = normalise_schema(schema)
+    model, json_schema = schema_of(schema)
     if constrained is None:
         constrained = llm.supports_json_schema()
+    constraint: dict[str, Any] = {"json_schema": json_schema} if constrained else {}
     history = _with_instruction(messages, JSON_SYSTEM.format(schema=json.dumps(json_schema, indent=1)))
-    answer, problems = "", ["no answer yet"]
-    rounds = 1 + max(0, repair_rounds)
-    for attempt in range(rounds):
-        if attempt:
-            history = [
-                *history,
-                {"role": "assistant", "content": answer},
-                {"role": "user", "content": JSON_REPAIR.format(error="; ".join(problems))},
-            ]
-        constraint: dict[str, Any] = {"json_schema": json_schema} if constrained else {}
-        request = llm.build_request(history, **params, **constraint)
-        answer = llm.run(request, callback).text
-        ok, value, problems = validate_answer(answer, model, json_schema)
-        if ok:
-            return value
+
+    def ask(conversation: list[Message]) -> str:
+        return llm.run(llm.build_request(conversation, **params, **constraint), callback).text
+
     how = "constrained by the backend" if constrained else "asked in the prompt"
-    raise StructuredContentError(
-        f"no valid JSON for the schema after {rounds} attempt(s) ({how}): {'; '.join(problems)}", answer, problems
-    )
+    return repair_loop(ask, history, model, json_schema, repair_rounds, how)
 
 
 def _with_instruction(messages: list[Message], instruction: str) -> list[Message]:
