@@ -123,3 +123,24 @@ def test_forcing_constrained_output_on_a_binding_without_it_is_refused() -> None
     with pytest.raises(NotSupportedError, match="JSON Schema"):
         generate_structured(llm, ASK, PERSON, constrained=True)
     assert llm.requests == []
+
+
+def test_the_readme_template_reads_the_same_on_both_paths() -> None:
+    """Regression: tools.structured had its own template reader, which took lollms_client's README
+    template (type words, a list for an array, a description for a string) for a finished schema."""
+    from lollms_core.text_processing.structured import schema_of
+
+    template = {"name": "the person's name", "age": "integer", "hobbies": ["list"]}
+    expected = {
+        "type": "object",
+        "properties": {
+            "name": {"type": "string", "description": "the person's name"},
+            "age": {"type": "integer"},
+            "hobbies": {"type": "array"},
+        },
+        "required": ["name", "age", "hobbies"],
+    }
+    assert normalise_schema(template) == schema_of(template) == (None, expected)
+    llm = ScriptedLLM(['{"name": "Echo", "age": 20, "hobbies": ["chess"]}'], constrains=True)
+    assert generate_structured(llm, ASK, template)["hobbies"] == ["chess"]
+    assert llm.requests[0].json_schema == expected
