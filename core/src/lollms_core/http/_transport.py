@@ -235,6 +235,11 @@ def _next_wait(
     if exc is not None:
         retryable = isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.RemoteProtocolError))
         if retryable and attempt < policy.max_retries:
+            if attempt == 0 and isinstance(exc, httpx.RemoteProtocolError):
+                # "Server disconnected without sending a response": most often a kept-alive
+                # connection the server had closed (llama.cpp does it every few requests), found
+                # stale by this request. Nothing is wrong with the server: a fresh connection, now.
+                return 0.0
             return policy.delay(attempt, None)
         # from None: the typed error says it all; httpx's own message (which can quote headers) stays out.
         raise error_for_transport(exc, request.url, settings.service) from None
@@ -277,6 +282,8 @@ def _nothing() -> None:
 
 
 def _sleep(seconds: float) -> None:
+    if seconds <= 0:
+        return
     call = current_call.get()
     if call is None:
         time.sleep(seconds)
