@@ -146,7 +146,8 @@ def _map_history(messages: list[Message]) -> None:
                 fn = c.get("function") or {}
                 name = str(fn.get("name") or "")
                 fixed.append(c if WIRE_NAME.fullmatch(name) else {**c, "function": {**fn, "name": wire_name(name)}})
-            messages[i] = {**m, "tool_calls": fixed}
+            if any(a is not b for a, b in zip(fixed, calls, strict=True)):  # copied only when a name changed
+                messages[i] = {**m, "tool_calls": fixed}
         if m.get("role") == "tool" and isinstance(m.get("name"), str) and not WIRE_NAME.fullmatch(m["name"]):
             messages[i] = {**messages[i], "name": wire_name(m["name"])}
 

@@ -92,7 +92,7 @@ class LollmsBinding(ABC):
         #: The active model (seed attribute); subclasses update it in ``load_model``.
         self.model_name: str | None = self.config.get("model_name") or None
         self.strict = strict
-        self._active: set[threading.Event] = set()
+        self._active: set[CallControl] = set()
         self._lock = threading.Lock()
 
     def _declared_manifest(self) -> Manifest | None:
@@ -165,12 +165,12 @@ class LollmsBinding(ABC):
                 flag.set()
 
     def _start_call(self) -> CallControl:
-        flag = CallControl()  # a threading.Event that can also abort blocked reads and back-offs
+        flag = CallControl()  # a cancel flag that can also abort blocked reads and back-offs
         with self._lock:
             self._active.add(flag)
         return flag
 
-    def _end_call(self, flag: threading.Event) -> None:
+    def _end_call(self, flag: CallControl) -> None:
         with self._lock:
             self._active.discard(flag)
 
